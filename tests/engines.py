@@ -1,0 +1,51 @@
+"""The real storage engines tests run against, and how to reach them.
+
+Each engine is named by a URI, overridable from the environment. An engine that is not
+reachable skips its tests on a developer machine, and fails them when ``CI`` is set:
+in CI a missing server is a broken setup, never a pass.
+"""
+import os
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    uri_env: str
+    default_uri: str | None
+
+    @property
+    def uri(self) -> str | None:
+        return os.environ.get(self.uri_env, self.default_uri)
+
+
+SQL_ENGINES = (
+    Engine("sqlite", "ZAQAR_TEST_SQLITE_URI", None),  # None: a fresh file per test session
+    Engine("postgresql", "ZAQAR_TEST_POSTGRESQL_URI",
+           "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    Engine("mysql", "ZAQAR_TEST_MYSQL_URI", "mysql+pymysql://root@127.0.0.1:3306/test"),
+)
+
+
+def unavailable(engine: Engine, reason: str) -> None:
+    """Skip, or fail under CI, for an engine that cannot be reached."""
+    message = f"{engine.name} is not reachable at {engine.uri}: {reason}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI is set: a missing server fails the run)", pytrace=False)
+    pytest.skip(message)
+
+
+def check_sql_reachable(engine: Engine) -> None:
+    if engine.uri is None:
+        return
+    probe = sa.create_engine(engine.uri)
+    try:
+        with probe.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as error:  # any driver's connection error
+        unavailable(engine, str(error).splitlines()[0])
+    finally:
+        probe.dispose()

@@ -1,0 +1,1 @@
+"""A multi-tenant messaging and notification service speaking OpenStack Zaqar's v2 wire API."""

@@ -1,0 +1,3 @@
+from zaqar.cmd.server import main
+
+main()

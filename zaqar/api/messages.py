@@ -1,0 +1,94 @@
+"""Message actions: post, list, get one/many, delete one/many, pop."""
+import time
+from typing import Any
+
+from zaqar.api import render
+from zaqar.api.base import Actions
+from zaqar.api.errors import BadRequest
+from zaqar.api.request import Request, Response
+from zaqar.storage import errors as storage_errors
+
+
+class MessageActions(Actions):
+    def _queue_meta(self, name: str, project: str) -> dict[str, Any]:
+        try:
+            return self.storage.queues.get_metadata(name, project)
+        except storage_errors.QueueDoesNotExist:
+            return {}
+
+    def message_post(self, req: Request) -> Response:
+        """Post a batch; the queue is created if it does not exist (v2's lazy queues)."""
+        queue = self.validate.queue_name(req.params.get("queue_name"))
+        meta = self._queue_meta(queue, req.project)
+        batch = self.validate.messages(req.params.get("messages"), meta, req.body_size)
+        ids = self.storage.messages.post(queue, req.project, batch, req.client_id)
+        return Response(201, {"resources": [render.message_href(queue, i) for i in ids],
+                              "message_ids": ids})
+
+    def message_list(self, req: Request) -> Response:
+        v = self.validate
+        queue = v.queue_name(req.params.get("queue_name"))
+        limit = v.query_int(req.params, "limit", 10, 1, self.limits.max_messages_per_page)
+        marker = v.marker(req.params)
+        echo = v.flag(req.params, "echo")
+        include_claimed = v.flag(req.params, "include_claimed")
+        include_delayed = v.flag(req.params, "include_delayed")
+        found = self.storage.messages.list(queue, req.project, req.client_id, marker, limit, echo,
+                                           include_claimed, include_delayed)
+        at = time.time()
+        links = render.next_link(f"{render.V2}/queues/{queue}/messages", {
+            "marker": found[-1].id, "limit": limit, "echo": echo,
+            "include_claimed": include_claimed, "include_delayed": include_delayed,
+        }) if found else []
+        return Response(200, {"messages": [render.message(queue, msg, at) for msg in found],
+                              "links": links})
+
+    def message_get(self, req: Request) -> Response:
+        queue = self.validate.queue_name(req.params.get("queue_name"))
+        message_id = self.validate.resource_id(req.params, "message_id")
+        found = self.storage.messages.get(queue, req.project, message_id)
+        return Response(200, render.message(queue, found))
+
+    def message_get_many(self, req: Request) -> Response:
+        queue = self.validate.queue_name(req.params.get("queue_name"))
+        ids = self.validate.id_list(req.params, "message_ids")
+        if ids is None:
+            raise BadRequest("message_ids is required: a list of message ids.")
+        found = self.storage.messages.bulk_get(queue, req.project, ids)
+        at = time.time()
+        return Response(200, {"messages": [render.message(queue, msg, at) for msg in found]})
+
+    def message_delete(self, req: Request) -> Response:
+        queue = self.validate.queue_name(req.params.get("queue_name"))
+        message_id = self.validate.resource_id(req.params, "message_id")
+        claim_id = None
+        if req.params.get("claim_id") is not None:
+            claim_id = self.validate.resource_id(req.params, "claim_id")
+        self.storage.messages.delete(queue, req.project, message_id, claim_id)
+        return Response(204)
+
+    def message_delete_many(self, req: Request) -> Response:
+        """Delete by ``message_ids`` (with ``claim_ids`` to prove ownership), or ``pop``."""
+        v = self.validate
+        queue = v.queue_name(req.params.get("queue_name"))
+        ids = v.id_list(req.params, "message_ids")
+        claim_ids = v.id_list(req.params, "claim_ids")
+        pop = req.params.get("pop")
+        if (ids is None) == (pop is None):
+            raise BadRequest("Give either message_ids or pop, not both and not neither.")
+        if pop is not None:
+            if claim_ids is not None:
+                raise BadRequest("claim_ids goes with message_ids, not with pop.")
+            return self._pop(queue, req)
+        self.storage.messages.bulk_delete(queue, req.project, ids, claim_ids)
+        return Response(204)
+
+    def message_pop(self, req: Request) -> Response:
+        return self._pop(self.validate.queue_name(req.params.get("queue_name")), req)
+
+    def _pop(self, queue: str, req: Request) -> Response:
+        limit = self.validate.query_int(req.params, "pop", 1, 1,
+                                        self.limits.max_messages_per_claim_or_pop)
+        popped = self.storage.messages.pop(queue, req.project, limit)
+        at = time.time()
+        return Response(200, {"messages": [render.message(queue, msg, at) for msg in popped]})

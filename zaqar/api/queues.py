@@ -1,0 +1,124 @@
+"""Queue actions: create, list, get, update (JSON patch), delete, stats, purge."""
+import copy
+import time
+from typing import Any
+
+from zaqar.api import render
+from zaqar.api.base import Actions
+from zaqar.api.errors import BadRequest
+from zaqar.api.request import Request, Response
+
+PURGEABLE = ("messages", "subscriptions")
+PATCH_OPS = ("add", "replace", "remove")
+
+
+class QueueActions(Actions):
+    def reserved_defaults(self) -> dict[str, Any]:
+        """Reserved metadata a queue reports when it does not set it itself."""
+        return {
+            "_max_messages_post_size": self.limits.max_messages_post_size,
+            "_default_message_ttl": self.limits.default_message_ttl,
+            "_default_message_delay": self.limits.default_message_delay,
+        }
+
+    def with_defaults(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        return {**self.reserved_defaults(), **metadata}
+
+    def queue_create(self, req: Request) -> Response:
+        name = self.validate.queue_name(req.params.get("queue_name"))
+        metadata = self.validate.metadata(req.params.get("metadata"), req.body_size)
+        created = self.storage.queues.create(name, req.project, metadata)
+        return Response(201 if created else 204, headers={"Location": render.queue_href(name)})
+
+    def queue_list(self, req: Request) -> Response:
+        v = self.validate
+        limit = v.query_int(req.params, "limit", 10, 1, self.limits.max_queues_per_page)
+        marker = v.marker(req.params)
+        detailed = v.flag(req.params, "detailed")
+        with_count = v.flag(req.params, "with_count")
+        entries = self.storage.queues.list(req.project, marker, limit, detailed)
+        queues = []
+        for entry in entries:
+            doc: dict[str, Any] = {"name": entry.name, "href": render.queue_href(entry.name)}
+            if detailed:
+                doc["metadata"] = self.with_defaults(entry.metadata or {})
+            queues.append(doc)
+        links = render.next_link(f"{render.V2}/queues", {
+            "marker": entries[-1].name, "limit": limit,
+            "detailed": detailed or None}) if entries else []
+        body: dict[str, Any] = {"queues": queues, "links": links}
+        if with_count:
+            body["count"] = self.storage.queues.count(req.project)
+        return Response(200, body)
+
+    def queue_get(self, req: Request) -> Response:
+        name = self.validate.queue_name(req.params.get("queue_name"))
+        return Response(200, self.with_defaults(self.storage.queues.get_metadata(name,
+                                                                                req.project)))
+
+    def queue_update(self, req: Request) -> Response:
+        """Apply a JSON patch (``add``/``replace``/``remove`` on ``/metadata/<key>``)."""
+        name = self.validate.queue_name(req.params.get("queue_name"))
+        operations = req.params.get("patch")
+        if not isinstance(operations, list) or not operations:
+            raise BadRequest("The request body must be a non-empty JSON patch list of "
+                             "operations.")
+        metadata = copy.deepcopy(self.storage.queues.get_metadata(name, req.project))
+        for operation in operations:
+            self._apply_patch(metadata, operation)
+        self.validate.metadata(metadata)
+        self.storage.queues.set_metadata(name, req.project, metadata)
+        return Response(200, self.with_defaults(metadata))
+
+    @staticmethod
+    def _apply_patch(metadata: dict[str, Any], operation: Any) -> None:
+        if not isinstance(operation, dict):
+            raise BadRequest("Each JSON patch operation must be an object.")
+        op, path = operation.get("op"), operation.get("path")
+        if op not in PATCH_OPS:
+            raise BadRequest(f"JSON patch op must be one of {', '.join(PATCH_OPS)}.")
+        if not isinstance(path, str) or not path.startswith("/metadata/") or path == "/metadata/":
+            raise BadRequest("JSON patch path must look like /metadata/<key>.")
+        key = path[len("/metadata/"):].replace("~1", "/").replace("~0", "~")
+        if op == "remove":
+            if key not in metadata:
+                raise BadRequest(f"Cannot remove {key!r}: the queue has no such metadata.",
+                                 "Unable to patch queue")
+            del metadata[key]
+            return
+        if "value" not in operation:
+            raise BadRequest(f"JSON patch op {op!r} needs a value.")
+        if op == "replace" and key not in metadata:
+            raise BadRequest(f"Cannot replace {key!r}: the queue has no such metadata.",
+                             "Unable to patch queue")
+        metadata[key] = operation["value"]
+
+    def queue_delete(self, req: Request) -> Response:
+        name = self.validate.queue_name(req.params.get("queue_name"))
+        self.storage.queues.delete(name, req.project)
+        self.storage.subscriptions.purge(name, req.project)
+        return Response(204)
+
+    def queue_get_stats(self, req: Request) -> Response:
+        name = self.validate.queue_name(req.params.get("queue_name"))
+        stats = self.storage.queues.stats(name, req.project)
+        at = time.time()
+        messages: dict[str, Any] = {"free": stats.free, "claimed": stats.claimed,
+                                    "total": stats.total}
+        if stats.oldest and stats.newest:
+            messages["oldest"] = render.stats_end(name, stats.oldest, at)
+            messages["newest"] = render.stats_end(name, stats.newest, at)
+        return Response(200, {"messages": messages})
+
+    def queue_purge(self, req: Request) -> Response:
+        name = self.validate.queue_name(req.params.get("queue_name"))
+        types = req.params.get("resource_types", list(PURGEABLE))
+        if (not isinstance(types, list) or not types
+                or not all(kind in PURGEABLE for kind in types)):
+            raise BadRequest("resource_types must be a non-empty list of: "
+                             f"{', '.join(PURGEABLE)}.")
+        if "messages" in types:
+            self.storage.purge_messages(name, req.project)
+        if "subscriptions" in types:
+            self.storage.subscriptions.purge(name, req.project)
+        return Response(204)

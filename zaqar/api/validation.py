@@ -1,0 +1,230 @@
+"""Validation, limits and defaults for every action, in one place.
+
+Values come either typed (a websocket frame, a JSON body) or as text (a REST query
+string). Query-style parameters (``limit``, ``marker``, flags, id lists) accept both;
+document fields (``ttl``, ``grace``, ``delay``, ``metadata``...) must have their JSON type.
+"""
+import hashlib
+import json
+import re
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from oslo_config import cfg
+
+from zaqar.api.errors import BadRequest
+from zaqar.storage.base import NewMessage
+
+QUEUE_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+MAX_PROJECT_ID = 256
+MAX_ID = 64
+MIN_MESSAGE_TTL = 60
+MIN_CLAIM_TTL = 60
+MIN_CLAIM_GRACE = 60
+MIN_SUBSCRIPTION_TTL = 60
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class Validator:
+    """Checks built once from ``[transport]``; each method raises BadRequest naming the field."""
+
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
+        self.limits = conf.transport
+        self.enable_checksum = conf.enable_checksum
+
+    # -- identities ---------------------------------------------------------------------
+
+    def queue_name(self, value: Any, field: str = "queue_name") -> str:
+        if not isinstance(value, str) or not value:
+            raise BadRequest(f"Missing or invalid {field}: a queue name is required.")
+        if not QUEUE_NAME.match(value):
+            if len(value) > 64:
+                raise BadRequest("Queue names may not be more than 64 characters long.")
+            raise BadRequest("Queue names may only contain ASCII letters, digits, "
+                             "underscores, and dashes.")
+        return value
+
+    @staticmethod
+    def project_id(value: str | None) -> str:
+        if value is None:
+            raise BadRequest("The header X-PROJECT-ID was missing.", "Project-Id Missing")
+        if not value or len(value) > MAX_PROJECT_ID or not value.isprintable():
+            raise BadRequest(f"X-PROJECT-ID must be 1 to {MAX_PROJECT_ID} printable "
+                             "characters.")
+        return value
+
+    def client_id(self, value: str | None) -> str:
+        if not value:
+            raise BadRequest("The header Client-ID was missing.", "Missing header")
+        if self.limits.client_id_uuid_safe == "strict":
+            try:
+                uuid.UUID(value)
+            except ValueError:
+                raise BadRequest("Malformed hexadecimal UUID.", "Malformed Client-ID") from None
+        elif not (self.limits.min_length_client_id <= len(value)
+                  <= self.limits.max_length_client_id):
+            raise BadRequest(f"Client-ID must be {self.limits.min_length_client_id} to "
+                             f"{self.limits.max_length_client_id} characters.",
+                             "Malformed Client-ID")
+        return value
+
+    @staticmethod
+    def resource_id(params: dict[str, Any], key: str) -> str:
+        value = params.get(key)
+        if not isinstance(value, str) or not value or len(value) > MAX_ID:
+            raise BadRequest(f"Missing or invalid {key}: an id of 1 to {MAX_ID} characters "
+                             "is required.")
+        return value
+
+    # -- generic parameters -------------------------------------------------------------
+
+    @staticmethod
+    def query_int(params: dict[str, Any], key: str, default: int, minimum: int,
+                  maximum: int) -> int:
+        """An integer that may arrive as text (query strings)."""
+        value = params.get(key)
+        if value is None:
+            return default
+        if isinstance(value, str) and value.isdigit() and len(value) < 10:
+            value = int(value)
+        if not _is_int(value) or not minimum <= value <= maximum:
+            raise BadRequest(f"The value of {key} must be an integer from {minimum} "
+                             f"to {maximum}.")
+        return value
+
+    @staticmethod
+    def document_int(params: dict[str, Any], key: str, default: int, minimum: int,
+                     maximum: int) -> int:
+        """An integer field of a JSON document: text is refused."""
+        value = params.get(key, default)
+        if not _is_int(value) or not minimum <= value <= maximum:
+            raise BadRequest(f"The value of {key} must be an integer from {minimum} "
+                             f"to {maximum}.")
+        return value
+
+    @staticmethod
+    def flag(params: dict[str, Any], key: str, default: bool = False) -> bool:
+        value = params.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        raise BadRequest(f"The value of {key} must be true or false.")
+
+    @staticmethod
+    def marker(params: dict[str, Any], key: str = "marker") -> str | None:
+        value = params.get(key)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str) or len(value) > 256:
+            raise BadRequest(f"The value of {key} must be a string of at most 256 "
+                             "characters.")
+        return value
+
+    def id_list(self, params: dict[str, Any], key: str) -> list[str] | None:
+        """A list of ids, or a comma-separated string of them; None when absent."""
+        value = params.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = [item for item in value.split(",") if item]
+        if (not isinstance(value, list) or not value
+                or not all(isinstance(item, str) and 0 < len(item) <= MAX_ID
+                           for item in value)):
+            raise BadRequest(f"{key} must be a non-empty list of ids.")
+        most = self.limits.max_messages_per_page
+        if len(value) > most:
+            raise BadRequest(f"No more than {most} ids may be given at once in {key}.")
+        return value
+
+    # -- documents ----------------------------------------------------------------------
+
+    def body_size(self, size: int | None, maximum: int, what: str) -> None:
+        if size is not None and size > maximum:
+            raise BadRequest(f"{what} is too large: {size} bytes; the most is {maximum} bytes.")
+
+    def metadata(self, value: Any, size: int | None = None) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise BadRequest("Queue metadata must be a JSON object.")
+        if size is None:
+            size = len(json.dumps(value))
+        self.body_size(size, self.limits.max_queue_metadata, "Queue metadata")
+        self._reserved_metadata(value)
+        return value
+
+    def _reserved_metadata(self, meta: dict[str, Any]) -> None:
+        lim = self.limits
+        ranges = {
+            "_default_message_ttl": (MIN_MESSAGE_TTL, lim.max_message_ttl),
+            "_default_message_delay": (0, lim.max_message_delay),
+            "_max_messages_post_size": (1, lim.max_messages_post_size),
+            "_max_claim_count": (0, 2 ** 31 - 1),
+            "_dead_letter_queue_messages_ttl": (MIN_MESSAGE_TTL, lim.max_message_ttl),
+        }
+        for key, (low, high) in ranges.items():
+            if key in meta:
+                self.document_int(meta, key, 0, low, high)
+        if "_dead_letter_queue" in meta and meta["_dead_letter_queue"] is not None:
+            self.queue_name(meta["_dead_letter_queue"], "_dead_letter_queue")
+        if "_enable_encrypt_messages" in meta and not isinstance(
+                meta["_enable_encrypt_messages"], bool):
+            raise BadRequest("The value of _enable_encrypt_messages must be true or false.")
+
+    def messages(self, value: Any, queue_meta: dict[str, Any],
+                 size: int | None) -> list[NewMessage]:
+        if not isinstance(value, list) or not value:
+            raise BadRequest("Missing or invalid messages: a non-empty list of messages "
+                             "is required.")
+        limit = min(queue_meta.get("_max_messages_post_size", self.limits.max_messages_post_size),
+                    self.limits.max_messages_post_size)
+        if size is None:
+            size = len(json.dumps(value))
+        self.body_size(size, limit, "Message collection")
+        default_ttl = queue_meta.get("_default_message_ttl", self.limits.default_message_ttl)
+        default_delay = queue_meta.get("_default_message_delay",
+                                       self.limits.default_message_delay)
+        return [self._message(item, default_ttl, default_delay) for item in value]
+
+    def _message(self, item: Any, default_ttl: int, default_delay: int) -> NewMessage:
+        if not isinstance(item, dict) or "body" not in item:
+            raise BadRequest("Each message must be a JSON object with a body.")
+        ttl = self.document_int(item, "ttl", default_ttl, MIN_MESSAGE_TTL,
+                                self.limits.max_message_ttl)
+        delay = self.document_int(item, "delay", default_delay, 0,
+                                  self.limits.max_message_delay)
+        checksum = None
+        if self.enable_checksum:
+            encoded = json.dumps(item["body"], sort_keys=True).encode()
+            checksum = "MD5:" + hashlib.md5(encoded, usedforsecurity=False).hexdigest()
+        return NewMessage(body=item["body"], ttl=ttl, delay=delay, checksum=checksum)
+
+    def subscriber(self, value: Any) -> str:
+        if not isinstance(value, str) or not value or len(value) > 2048:
+            raise BadRequest("Missing or invalid subscriber: a URI is required.")
+        parts = urlsplit(value)
+        if parts.scheme not in self.limits.subscriber_types:
+            allowed = ", ".join(self.limits.subscriber_types)
+            raise BadRequest(f"The subscriber type of {value!r} is not supported; use one "
+                             f"of: {allowed}.")
+        if parts.scheme == "mailto" and "@" not in parts.path:
+            raise BadRequest(f"The mailto subscriber {value!r} names no e-mail address.")
+        if parts.scheme != "mailto" and not parts.netloc:
+            raise BadRequest(f"The subscriber {value!r} names no host.")
+        return value
+
+    def subscription_options(self, value: Any) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise BadRequest("Subscription options must be a JSON object.")
+        return value

@@ -1,0 +1,17 @@
+"""Composition root: configuration → storage driver → api layer → transport app."""
+import falcon
+from oslo_config import cfg
+
+from zaqar.api import Api
+from zaqar.storage import load_driver
+from zaqar.transport.wsgi.app import create_app
+
+
+def build_api(conf: cfg.ConfigOpts) -> Api:
+    if conf.pooling:
+        raise RuntimeError("[DEFAULT] pooling is not supported yet; set it to false.")
+    return Api(load_driver(conf), conf)
+
+
+def build_wsgi_app(conf: cfg.ConfigOpts) -> falcon.App:
+    return create_app(build_api(conf), conf)

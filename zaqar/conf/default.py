@@ -1,0 +1,32 @@
+"""Options of the ``[DEFAULT]`` group (upstream Zaqar names and defaults)."""
+import os
+
+from oslo_config import cfg
+
+
+def _default_data_dir() -> str:
+    home = os.path.expanduser("~")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
+    return os.path.join(base, "zaqar")
+
+
+GROUP = None
+
+OPTS = [
+    cfg.StrOpt("auth_strategy", default="", choices=["", "keystone"],
+               help="Backend used to authenticate requests: empty for none (the project comes "
+                    "from the X-Project-ID header), or 'keystone'."),
+    cfg.BoolOpt("admin_mode", default=False,
+                help="Activate the admin-only API (pools, flavors)."),
+    cfg.BoolOpt("pooling", default=False,
+                help="Enable pooling across multiple storage backends (not supported yet; "
+                     "must stay false)."),
+    cfg.BoolOpt("unreliable", default=False,
+                help="Allow storage drivers that do not guarantee durability."),
+    cfg.BoolOpt("enable_checksum", default=False,
+                help="Compute an MD5 checksum of each message body on post and return it "
+                     "with the message."),
+    cfg.StrOpt("data_dir", default=_default_data_dir(), sample_default="~/.local/share/zaqar",
+               help="Directory for the embedded SQLite database used when no storage URI "
+                    "is configured."),
+]

@@ -1,0 +1,38 @@
+"""Options of the ``[transport]`` group: defaults and limits shared by every transport."""
+from oslo_config import cfg
+
+GROUP = "transport"
+
+OPTS = [
+    cfg.IntOpt("default_message_ttl", default=3600, help="Message TTL when a post gives none."),
+    cfg.IntOpt("default_message_delay", default=0, help="Message delay when a post gives none."),
+    cfg.IntOpt("default_claim_ttl", default=300, help="Claim TTL when a claim gives none."),
+    cfg.IntOpt("default_claim_grace", default=60, help="Claim grace when a claim gives none."),
+    cfg.IntOpt("default_subscription_ttl", default=3600,
+               help="Subscription TTL when a subscription gives none."),
+    cfg.IntOpt("max_queues_per_page", default=20, help="Most queues a page may list."),
+    cfg.IntOpt("max_messages_per_page", default=20,
+               help="Most messages a page may list, and most ids a bulk get or delete may name."),
+    cfg.IntOpt("max_subscriptions_per_page", default=20,
+               help="Most subscriptions a page may list."),
+    cfg.IntOpt("max_messages_per_claim_or_pop", default=20,
+               help="Most messages one claim or pop may take."),
+    cfg.IntOpt("max_queue_metadata", default=64 * 1024,
+               help="Largest queue metadata document, in bytes of JSON."),
+    cfg.IntOpt("max_messages_post_size", default=256 * 1024,
+               help="Largest message post request body, in bytes."),
+    cfg.IntOpt("max_message_ttl", default=1209600, help="Largest message TTL, in seconds."),
+    cfg.IntOpt("max_message_delay", default=900, help="Largest message delay, in seconds."),
+    cfg.IntOpt("max_claim_ttl", default=43200, help="Largest claim TTL, in seconds."),
+    cfg.IntOpt("max_claim_grace", default=43200, help="Largest claim grace, in seconds."),
+    cfg.ListOpt("subscriber_types", default=["http", "https", "mailto", "trust+http",
+                                             "trust+https"],
+                help="URI schemes a subscriber may use."),
+    cfg.StrOpt("client_id_uuid_safe", default="strict", choices=["strict", "off"],
+               help="'strict': Client-ID must be a UUID; 'off': any string between "
+                    "min_length_client_id and max_length_client_id characters."),
+    cfg.IntOpt("min_length_client_id", default=10,
+               help="Shortest Client-ID accepted when client_id_uuid_safe is off."),
+    cfg.IntOpt("max_length_client_id", default=36,
+               help="Longest Client-ID accepted when client_id_uuid_safe is off."),
+]

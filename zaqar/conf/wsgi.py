@@ -1,0 +1,18 @@
+"""Options of the ``[drivers:transport:wsgi]`` group: the REST server."""
+import os
+
+from oslo_config import cfg
+
+GROUP = "drivers:transport:wsgi"
+
+OPTS = [
+    cfg.HostAddressOpt("bind", default="127.0.0.1", help="Address the REST API listens on."),
+    cfg.PortOpt("port", default=8888, help="Port the REST API listens on."),
+    cfg.IntOpt("workers", default=2 * (os.cpu_count() or 1), sample_default="2 x CPU cores",
+               min=1, help="gunicorn worker processes."),
+    cfg.IntOpt("threads", default=1, min=1,
+               help="Threads per worker (more than 1 selects gunicorn's gthread worker)."),
+    cfg.IntOpt("timeout", default=30, min=1,
+               help="Seconds a worker may spend on one request before it is restarted."),
+    cfg.BoolOpt("access_log", default=True, help="Log one line per request."),
+]

@@ -1,0 +1,247 @@
+"""The storage contract: what every driver provides, and what it guarantees.
+
+Drivers know nothing of HTTP or websockets. Times are POSIX seconds (float) taken from
+the driver's ``clock``, so that expiry is judged in one place. Ids are opaque strings.
+Every method raises only the errors of :mod:`zaqar.storage.errors` on purpose.
+"""
+from __future__ import annotations
+
+import abc
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from oslo_config import cfg
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message as posted: already validated and defaulted by the api layer."""
+
+    body: Any
+    ttl: int
+    delay: int = 0
+    checksum: str | None = None
+
+
+@dataclass(slots=True)
+class Message:
+    id: str
+    body: Any
+    ttl: int
+    created: float
+    claim_id: str | None = None
+    claim_count: int = 0
+    checksum: str | None = None
+
+
+@dataclass(slots=True)
+class Claim:
+    id: str
+    ttl: int
+    grace: int
+    created: float
+    messages: list[Message] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Subscription:
+    id: str
+    source: str
+    subscriber: str
+    ttl: int
+    created: float
+    options: dict[str, Any]
+    confirmed: bool
+
+
+@dataclass(slots=True)
+class QueueStats:
+    free: int  # live and not held by a claim (delayed messages included)
+    claimed: int
+    oldest: Message | None = None
+    newest: Message | None = None
+
+    @property
+    def total(self) -> int:
+        return self.free + self.claimed
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    name: str
+    metadata: dict[str, Any] | None
+
+
+class QueueController(abc.ABC):
+    @abc.abstractmethod
+    def create(self, name: str, project: str, metadata: dict[str, Any] | None = None) -> bool:
+        """Create a queue; True if created, False if it existed (left untouched)."""
+
+    @abc.abstractmethod
+    def exists(self, name: str, project: str) -> bool: ...
+
+    @abc.abstractmethod
+    def get_metadata(self, name: str, project: str) -> dict[str, Any]:
+        """Raises QueueDoesNotExist."""
+
+    @abc.abstractmethod
+    def set_metadata(self, name: str, project: str, metadata: dict[str, Any]) -> None:
+        """Replace the metadata whole. Raises QueueDoesNotExist."""
+
+    @abc.abstractmethod
+    def delete(self, name: str, project: str) -> None:
+        """Delete a queue with its messages and claims; a missing queue is no error."""
+
+    @abc.abstractmethod
+    def list(self, project: str, marker: str | None = None, limit: int = 10,
+             detailed: bool = False) -> list[QueueEntry]:
+        """Queues of a project ordered by name, those after ``marker`` first."""
+
+    @abc.abstractmethod
+    def count(self, project: str) -> int: ...
+
+    @abc.abstractmethod
+    def stats(self, name: str, project: str) -> QueueStats:
+        """Counts of live messages; a missing queue has all zeros."""
+
+
+class MessageController(abc.ABC):
+    @abc.abstractmethod
+    def post(self, queue: str, project: str, messages: Sequence[NewMessage],
+             client_id: str) -> list[str]:
+        """Store a batch atomically, creating the queue if needed; ids in post order.
+
+        Messages of one queue are listed and claimed in post order (FIFO).
+        """
+
+    @abc.abstractmethod
+    def list(self, queue: str, project: str, client_id: str, marker: str | None = None,
+             limit: int = 10, echo: bool = False, include_claimed: bool = False,
+             include_delayed: bool = False) -> list[Message]:
+        """Live messages after ``marker`` in post order; a missing queue lists nothing."""
+
+    @abc.abstractmethod
+    def get(self, queue: str, project: str, message_id: str) -> Message:
+        """Raises MessageDoesNotExist (also for a missing queue or a malformed id)."""
+
+    @abc.abstractmethod
+    def bulk_get(self, queue: str, project: str, message_ids: Iterable[str]) -> list[Message]:
+        """The live messages among ``message_ids``; unknown ids are left out."""
+
+    @abc.abstractmethod
+    def delete(self, queue: str, project: str, message_id: str,
+               claim_id: str | None = None) -> None:
+        """Delete one message; a missing one is no error.
+
+        Raises MessageIsClaimed when no claim is given but a live claim holds it,
+        MessageNotClaimed when a claim is given but none holds it, MessageNotClaimedBy
+        when another claim holds it.
+        """
+
+    @abc.abstractmethod
+    def bulk_delete(self, queue: str, project: str, message_ids: Iterable[str],
+                    claim_ids: Sequence[str] | None = None) -> None:
+        """Delete many at once. With ``claim_ids``, every live message named must be held
+        by one of them, or nothing is deleted and MessageNotClaimedBy/MessageNotClaimed is
+        raised. Without, claimed messages are deleted too (upstream's bulk semantics)."""
+
+    @abc.abstractmethod
+    def pop(self, queue: str, project: str, limit: int) -> list[Message]:
+        """Atomically remove and return up to ``limit`` free messages, oldest first."""
+
+
+class ClaimController(abc.ABC):
+    @abc.abstractmethod
+    def create(self, queue: str, project: str, ttl: int, grace: int,
+               limit: int) -> Claim | None:
+        """Claim up to ``limit`` free messages, oldest first; None when none is free.
+
+        Atomic across processes: a message held by a live claim is never claimed again.
+        Claimed messages live at least ``ttl + grace`` seconds from now.
+        """
+
+    @abc.abstractmethod
+    def get(self, queue: str, project: str, claim_id: str) -> Claim:
+        """The live claim with the messages it still holds. Raises ClaimDoesNotExist."""
+
+    @abc.abstractmethod
+    def update(self, queue: str, project: str, claim_id: str, ttl: int, grace: int) -> None:
+        """Renew a live claim from now. Raises ClaimDoesNotExist."""
+
+    @abc.abstractmethod
+    def delete(self, queue: str, project: str, claim_id: str) -> None:
+        """Release a claim, freeing its messages; a missing claim is no error."""
+
+
+class SubscriptionController(abc.ABC):
+    @abc.abstractmethod
+    def create(self, queue: str, project: str, subscriber: str, ttl: int,
+               options: dict[str, Any]) -> str:
+        """Returns the new id. Raises SubscriptionAlreadyExists for the same subscriber."""
+
+    @abc.abstractmethod
+    def list(self, queue: str, project: str, marker: str | None = None,
+             limit: int = 10) -> list[Subscription]:
+        """Live subscriptions of a queue ordered by id, those after ``marker``."""
+
+    @abc.abstractmethod
+    def get(self, queue: str, project: str, subscription_id: str) -> Subscription:
+        """Raises SubscriptionDoesNotExist."""
+
+    @abc.abstractmethod
+    def update(self, queue: str, project: str, subscription_id: str,
+               fields: dict[str, Any]) -> None:
+        """Change subscriber, ttl (renewed from now) and/or options.
+
+        Raises SubscriptionDoesNotExist, SubscriptionAlreadyExists.
+        """
+
+    @abc.abstractmethod
+    def confirm(self, queue: str, project: str, subscription_id: str, confirmed: bool) -> None:
+        """Raises SubscriptionDoesNotExist."""
+
+    @abc.abstractmethod
+    def delete(self, queue: str, project: str, subscription_id: str) -> None:
+        """A missing subscription is no error."""
+
+    @abc.abstractmethod
+    def purge(self, queue: str, project: str) -> None:
+        """Delete every subscription of a queue."""
+
+
+class DataDriver(abc.ABC):
+    """One storage engine: its controllers and its housekeeping.
+
+    ``clock`` is the only source of "now" for expiry decisions; tests replace it to
+    travel in time.
+    """
+
+    clock: Callable[[], float] = staticmethod(time.time)
+
+    queues: QueueController
+    messages: MessageController
+    claims: ClaimController
+    subscriptions: SubscriptionController
+
+    @abc.abstractmethod
+    def __init__(self, conf: cfg.ConfigOpts) -> None: ...
+
+    @abc.abstractmethod
+    def prepare(self) -> None:
+        """Bring the engine's schema up to date; safe to call again."""
+
+    @abc.abstractmethod
+    def is_alive(self) -> bool: ...
+
+    @abc.abstractmethod
+    def purge_messages(self, queue: str, project: str) -> None:
+        """Delete every message and claim of a queue, keeping the queue."""
+
+    @abc.abstractmethod
+    def collect_garbage(self) -> int:
+        """Remove expired messages, claims and subscriptions; returns rows removed."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""SQL storage driver on SQLAlchemy Core: SQLite (embedded default), PostgreSQL, MariaDB/MySQL."""

@@ -1,0 +1,117 @@
+"""Subscriptions on SQL."""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from zaqar.storage import base, errors
+from zaqar.storage.sqlalchemy import tables as t
+
+s = t.subscriptions.c
+
+if TYPE_CHECKING:
+    from zaqar.storage.sqlalchemy.driver import SqlDriver
+
+
+def _digest(subscriber: str) -> str:
+    return hashlib.sha256(subscriber.encode()).hexdigest()
+
+
+def _to_subscription(row: sa.Row[Any]) -> base.Subscription:
+    return base.Subscription(id=row.id, source=row.source, subscriber=row.subscriber,
+                             ttl=row.ttl, created=row.created, options=json.loads(row.options),
+                             confirmed=bool(row.confirmed))
+
+
+class SubscriptionController(base.SubscriptionController):
+    def __init__(self, driver: SqlDriver) -> None:
+        self._driver = driver
+
+    def _scope(self, queue: str, project: str, at: float) -> sa.ColumnElement[bool]:
+        return sa.and_(s.project == project, s.source == queue, s.expires > at)
+
+    def create(self, queue: str, project: str, subscriber: str, ttl: int,
+               options: dict[str, Any]) -> str:
+        at = self._driver.clock()
+        subscription_id = uuid.uuid4().hex
+        digest = _digest(subscriber)
+        with self._driver.writer.begin() as conn:
+            # An expired twin still holds the unique key until GC; it is dead, so replace it.
+            conn.execute(t.subscriptions.delete().where(
+                s.project == project, s.source == queue, s.subscriber_digest == digest,
+                s.expires <= at))
+            try:
+                with conn.begin_nested():
+                    conn.execute(t.subscriptions.insert().values(
+                        id=subscription_id, project=project, source=queue,
+                        subscriber=subscriber, subscriber_digest=digest, ttl=ttl, created=at,
+                        expires=at + ttl, options=json.dumps(options), confirmed=False))
+            except sa.exc.IntegrityError:
+                raise errors.SubscriptionAlreadyExists(subscriber, queue) from None
+        return subscription_id
+
+    def list(self, queue: str, project: str, marker: str | None = None,
+             limit: int = 10) -> list[base.Subscription]:
+        query = (sa.select(t.subscriptions).where(self._scope(queue, project, self._driver.clock()))
+                 .order_by(s.id).limit(limit))
+        if marker:
+            query = query.where(s.id > marker)
+        with self._driver.reader.connect() as conn:
+            return [_to_subscription(row) for row in conn.execute(query)]
+
+    def get(self, queue: str, project: str, subscription_id: str) -> base.Subscription:
+        with self._driver.reader.connect() as conn:
+            row = conn.execute(sa.select(t.subscriptions).where(
+                s.id == subscription_id, self._scope(queue, project, self._driver.clock()))).first()
+        if row is None:
+            raise errors.SubscriptionDoesNotExist(subscription_id)
+        return _to_subscription(row)
+
+    def update(self, queue: str, project: str, subscription_id: str,
+               fields: dict[str, Any]) -> None:
+        at = self._driver.clock()
+        values: dict[str, Any] = {}
+        if "subscriber" in fields:
+            values["subscriber"] = fields["subscriber"]
+            values["subscriber_digest"] = _digest(fields["subscriber"])
+        if "ttl" in fields:
+            values["ttl"] = fields["ttl"]
+            values["expires"] = at + fields["ttl"]
+        if "options" in fields:
+            values["options"] = json.dumps(fields["options"])
+        if not values:
+            self.get(queue, project, subscription_id)
+            return
+        with self._driver.writer.begin() as conn:
+            query = t.subscriptions.update().where(s.id == subscription_id,
+                                                   self._scope(queue, project, at))
+            try:
+                with conn.begin_nested():
+                    updated = conn.execute(query.values(**values)).rowcount
+            except sa.exc.IntegrityError:
+                raise errors.SubscriptionAlreadyExists(fields["subscriber"], queue) from None
+        if not updated:
+            raise errors.SubscriptionDoesNotExist(subscription_id)
+
+    def confirm(self, queue: str, project: str, subscription_id: str, confirmed: bool) -> None:
+        with self._driver.writer.begin() as conn:
+            found = conn.execute(sa.select(s.id).where(
+                s.id == subscription_id, self._scope(queue, project, self._driver.clock()))).first()
+            if found is None:
+                raise errors.SubscriptionDoesNotExist(subscription_id)
+            conn.execute(t.subscriptions.update().where(s.id == subscription_id)
+                         .values(confirmed=confirmed))
+
+    def delete(self, queue: str, project: str, subscription_id: str) -> None:
+        with self._driver.writer.begin() as conn:
+            conn.execute(t.subscriptions.delete().where(
+                s.id == subscription_id, s.project == project, s.source == queue))
+
+    def purge(self, queue: str, project: str) -> None:
+        with self._driver.writer.begin() as conn:
+            conn.execute(t.subscriptions.delete().where(s.project == project,
+                                                        s.source == queue))

@@ -1,0 +1,64 @@
+"""Builds the Falcon WSGI application over an :class:`~zaqar.api.Api`."""
+import json
+import logging
+from typing import Any
+
+import falcon
+from oslo_config import cfg
+
+from zaqar.api import Api, errors
+from zaqar.transport.wsgi.documents import HomeResource, VersionsResource
+from zaqar.transport.wsgi.resources import ActionResource
+from zaqar.transport.wsgi.routes import ROUTES
+
+LOG = logging.getLogger(__name__)
+
+
+def _render_api_error(req: falcon.Request, resp: falcon.Response, error: errors.ApiError,
+                      params: dict[str, Any]) -> None:
+    resp.status = error.status
+    resp.data = json.dumps(error.to_body()).encode()
+    resp.content_type = falcon.MEDIA_JSON
+
+
+def _render_http_error(req: falcon.Request, resp: falcon.Response,
+                       error: falcon.HTTPError) -> None:
+    """Falcon's own errors (no route, method not allowed...) in our error shape."""
+    resp.data = json.dumps({"title": error.title or "Error",
+                            "description": error.description or error.title or ""}).encode()
+    resp.content_type = falcon.MEDIA_JSON
+
+
+def _render_unexpected(req: falcon.Request, resp: falcon.Response, error: Exception,
+                       params: dict[str, Any]) -> None:
+    if isinstance(error, falcon.HTTPError):
+        raise error
+    LOG.exception("Unexpected error serving %s %s", req.method, req.path)
+    resp.status = falcon.HTTP_500
+    resp.data = json.dumps({"title": "Internal server error",
+                            "description": "The request failed unexpectedly; the error "
+                                           "was logged."}).encode()
+    resp.content_type = falcon.MEDIA_JSON
+
+
+def body_limit(conf: cfg.ConfigOpts) -> int:
+    """Bodies past this are refused unread (413); within it the api layer applies the
+    precise per-document limits (400, as upstream)."""
+    return 2 * max(conf.transport.max_messages_post_size, conf.transport.max_queue_metadata)
+
+
+def create_app(api: Api, conf: cfg.ConfigOpts) -> falcon.App:
+    app = falcon.App(media_type=falcon.MEDIA_JSON)
+    app.req_options.auto_parse_qs_csv = False
+    app.req_options.keep_blank_qs_values = False
+    app.resp_options.secure_cookies_by_default = False
+    app.add_error_handler(Exception, _render_unexpected)
+    app.add_error_handler(errors.ApiError, _render_api_error)
+    app.set_error_serializer(_render_http_error)
+    app.add_route("/", VersionsResource())
+    app.add_route("/v2", HomeResource())
+    app.add_route("/v2/", HomeResource())
+    limit = body_limit(conf)
+    for path, methods in ROUTES.items():
+        app.add_route(path, ActionResource(api, methods, limit))
+    return app

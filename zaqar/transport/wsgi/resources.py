@@ -1,0 +1,64 @@
+"""One thin Falcon resource per route: parse, dispatch to the api layer, render."""
+import json
+from typing import Any
+
+import falcon
+
+from zaqar.api import Api, Request, errors
+from zaqar.api.request import merge_document
+from zaqar.transport.wsgi.routes import Route
+
+
+class ActionResource:
+    """Serves every method of one path; ``on_<method>`` responders are set per route."""
+
+    def __init__(self, api: Api, methods: dict[str, Route], body_limit: int) -> None:
+        self._api = api
+        self._methods = methods
+        self._body_limit = body_limit
+        for method in methods:
+            setattr(self, f"on_{method.lower()}", self._respond)
+
+    def _respond(self, req: falcon.Request, resp: falcon.Response, **path: str) -> None:
+        route = self._methods[req.method]
+        params: dict[str, Any] = {route.query_names.get(key, key): value
+                                  for key, value in req.params.items()}
+        params.update(path)
+        size = None
+        if route.body != "none":
+            document, size = self._read_document(req, route)
+            if route.body == "merge":
+                params = merge_document(params, document)
+            elif document is not None:
+                params[route.body] = document
+        action = route.action
+        if route.alternate and route.alternate[0] in req.params:
+            action = route.alternate[1]
+        result = self._api.dispatch(action, Request(
+            project=req.get_header("X-Project-ID"), client_id=req.get_header("Client-ID"),
+            params=params, body_size=size))
+        resp.status = result.status
+        for name, value in result.headers.items():
+            resp.set_header(name, value)
+        if result.body is not None and result.status != 204:
+            resp.data = json.dumps(result.body).encode()
+            resp.content_type = falcon.MEDIA_JSON
+
+    def _read_document(self, req: falcon.Request, route: Route) -> tuple[Any, int]:
+        if route.content_type and req.content_type != route.content_type:
+            raise errors.UnsupportedMediaType(f"Accepted media type for {req.method}: "
+                                              f"{route.content_type}.")
+        length = req.content_length
+        if length is not None and length > self._body_limit:
+            raise errors.PayloadTooLarge(f"The request body is {length} bytes; the most "
+                                         f"accepted is {self._body_limit} bytes.")
+        raw = req.bounded_stream.read(self._body_limit + 1)
+        if len(raw) > self._body_limit:
+            raise errors.PayloadTooLarge(f"The request body is over {self._body_limit} bytes.")
+        if not raw.strip():
+            return None, 0
+        try:
+            return json.loads(raw), len(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise errors.BadRequest("The request body is not valid JSON.",
+                                    "Malformed JSON") from None
