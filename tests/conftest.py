@@ -1,4 +1,5 @@
 """Fixtures shared by every test package: configurations and real storage drivers."""
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -27,6 +28,15 @@ def reset_sql_schema(uri: str) -> None:
         tables.metadata.drop_all(conn)
         conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scratch_databases() -> Iterator[None]:
+    """Every test session works in private schemas/databases (tests/engines.py)."""
+    with contextlib.ExitStack() as stack:
+        for engine in engines.SQL_ENGINES:
+            stack.enter_context(engines.scratch_namespace(engine))
+        yield
 
 
 def _sql_driver(engine: engines.Engine, tmp_path_factory) -> Iterator[DataDriver]:

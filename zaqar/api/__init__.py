@@ -14,7 +14,7 @@ from zaqar.api.claims import ClaimActions
 from zaqar.api.health import HealthActions
 from zaqar.api.messages import MessageActions
 from zaqar.api.queues import QueueActions
-from zaqar.api.request import Request, Response
+from zaqar.api.request import Request, Response, ScopedRequest
 from zaqar.api.subscriptions import SubscriptionActions
 from zaqar.api.validation import Validator
 from zaqar.storage import errors as storage_errors
@@ -22,7 +22,7 @@ from zaqar.storage.base import DataDriver
 
 LOG = logging.getLogger(__name__)
 
-__all__ = ["Api", "Request", "Response", "errors"]
+__all__ = ["Api", "Request", "Response", "ScopedRequest", "errors"]
 
 ACTION_NAMES = (
     "queue_create", "queue_list", "queue_get", "queue_update", "queue_delete",
@@ -46,7 +46,8 @@ _STORAGE_ERRORS: tuple[tuple[type[storage_errors.StorageError], type[errors.ApiE
     (storage_errors.ClaimDoesNotExist, errors.NotFound, "Claim not found"),
     (storage_errors.SubscriptionDoesNotExist, errors.NotFound, "Subscription not found"),
     (storage_errors.MessageIsClaimed, errors.Forbidden, "Unable to delete"),
-    (storage_errors.MessageNotClaimed, errors.Forbidden, "Unable to delete"),
+    # Upstream: a claim id for an unclaimed message is a bad request, not a refusal.
+    (storage_errors.MessageNotClaimed, errors.BadRequest, "Unable to delete"),
     (storage_errors.MessageNotClaimedBy, errors.Forbidden, "Unable to delete"),
     (storage_errors.SubscriptionAlreadyExists, errors.Conflict, "Subscription already exists"),
     (storage_errors.StorageUnavailable, errors.ServiceUnavailable,
@@ -69,22 +70,29 @@ class Api:
         self.validate = Validator(conf)
         groups = [cls(storage, self.validate, conf) for cls in (
             QueueActions, MessageActions, ClaimActions, SubscriptionActions, HealthActions)]
-        self.actions: dict[str, Callable[[Request], Response]] = {}
+        self.actions: dict[str, Callable[[ScopedRequest], Response]] = {}
+        self.probes: dict[str, Callable[[Request], Response]] = {}
         for name in ACTION_NAMES:
             for group in groups:
                 if hasattr(group, name):
-                    self.actions[name] = getattr(group, name)
+                    registry = self.probes if name in _PROJECTLESS else self.actions
+                    registry[name] = getattr(group, name)
         self.queues = groups[0]
 
     def dispatch(self, action: str, req: Request) -> Response:
         """Run one action. Raises ApiError (BadRequest for an unknown action)."""
-        handler = self.actions.get(action)
-        if handler is None:
+        if action not in self.actions and action not in self.probes:
             raise errors.BadRequest(f"Unknown action {action!r}.", "Invalid action")
-        req.client_id = self.validate.client_id(req.client_id)
-        if action not in _PROJECTLESS:
-            req.project = self.validate.project_id(req.project)
+        client_id = self.validate.client_id(req.client_id)
+        project = None if action in self.probes else self.validate.project_id(req.project)
+        self.validate.json_document(req.params)
         try:
-            return handler(req)
+            if project is None:
+                return self.probes[action](req)
+            return self.actions[action](req.scoped(project, client_id))
         except storage_errors.StorageError as error:
             raise to_api_error(error) from error
+        except self.storage.transient_errors as error:
+            LOG.warning("Storage unavailable during %s: %s", action, error)
+            raise errors.ServiceUnavailable(
+                "The storage backend is unavailable; try again shortly.") from error

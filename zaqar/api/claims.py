@@ -3,12 +3,12 @@ import time
 
 from zaqar.api import render
 from zaqar.api.base import Actions
-from zaqar.api.request import Request, Response
+from zaqar.api.request import Response, ScopedRequest
 from zaqar.api.validation import MIN_CLAIM_GRACE, MIN_CLAIM_TTL
 
 
 class ClaimActions(Actions):
-    def _ttl_and_grace(self, req: Request) -> tuple[int, int]:
+    def _ttl_and_grace(self, req: ScopedRequest) -> tuple[int, int]:
         v, lim = self.validate, self.limits
         ttl = v.document_int(req.params, "ttl", lim.default_claim_ttl, MIN_CLAIM_TTL,
                              lim.max_claim_ttl)
@@ -16,7 +16,7 @@ class ClaimActions(Actions):
                                lim.max_claim_grace)
         return ttl, grace
 
-    def claim_create(self, req: Request) -> Response:
+    def claim_create(self, req: ScopedRequest) -> Response:
         """201 with the claimed messages, or 204 when nothing is claimable."""
         queue = self.validate.queue_name(req.params.get("queue_name"))
         limit = self.validate.query_int(req.params, "limit", 10, 1,
@@ -30,21 +30,21 @@ class ClaimActions(Actions):
         return Response(201, {"claim_id": claim.id, "messages": messages},
                         {"Location": render.claim_href(queue, claim.id)})
 
-    def claim_get(self, req: Request) -> Response:
+    def claim_get(self, req: ScopedRequest) -> Response:
         queue = self.validate.queue_name(req.params.get("queue_name"))
         claim_id = self.validate.resource_id(req.params, "claim_id")
         claim = self.storage.claims.get(queue, req.project, claim_id)
         return Response(200, render.claim(queue, claim, time.time()),
                         {"Content-Location": render.claim_href(queue, claim_id)})
 
-    def claim_update(self, req: Request) -> Response:
+    def claim_update(self, req: ScopedRequest) -> Response:
         queue = self.validate.queue_name(req.params.get("queue_name"))
         claim_id = self.validate.resource_id(req.params, "claim_id")
         ttl, grace = self._ttl_and_grace(req)
         self.storage.claims.update(queue, req.project, claim_id, ttl, grace)
         return Response(204)
 
-    def claim_delete(self, req: Request) -> Response:
+    def claim_delete(self, req: ScopedRequest) -> Response:
         queue = self.validate.queue_name(req.params.get("queue_name"))
         claim_id = self.validate.resource_id(req.params, "claim_id")
         self.storage.claims.delete(queue, req.project, claim_id)

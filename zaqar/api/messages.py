@@ -5,7 +5,7 @@ from typing import Any
 from zaqar.api import render
 from zaqar.api.base import Actions
 from zaqar.api.errors import BadRequest
-from zaqar.api.request import Request, Response
+from zaqar.api.request import Response, ScopedRequest
 from zaqar.storage import errors as storage_errors
 
 
@@ -16,16 +16,17 @@ class MessageActions(Actions):
         except storage_errors.QueueDoesNotExist:
             return {}
 
-    def message_post(self, req: Request) -> Response:
+    def message_post(self, req: ScopedRequest) -> Response:
         """Post a batch; the queue is created if it does not exist (v2's lazy queues)."""
         queue = self.validate.queue_name(req.params.get("queue_name"))
         meta = self._queue_meta(queue, req.project)
         batch = self.validate.messages(req.params.get("messages"), meta, req.body_size)
         ids = self.storage.messages.post(queue, req.project, batch, req.client_id)
+        location = f"{render.queue_href(queue)}/messages?ids={','.join(ids)}"
         return Response(201, {"resources": [render.message_href(queue, i) for i in ids],
-                              "message_ids": ids})
+                              "message_ids": ids}, {"Location": location})
 
-    def message_list(self, req: Request) -> Response:
+    def message_list(self, req: ScopedRequest) -> Response:
         v = self.validate
         queue = v.queue_name(req.params.get("queue_name"))
         limit = v.query_int(req.params, "limit", 10, 1, self.limits.max_messages_per_page)
@@ -43,13 +44,13 @@ class MessageActions(Actions):
         return Response(200, {"messages": [render.message(queue, msg, at) for msg in found],
                               "links": links})
 
-    def message_get(self, req: Request) -> Response:
+    def message_get(self, req: ScopedRequest) -> Response:
         queue = self.validate.queue_name(req.params.get("queue_name"))
         message_id = self.validate.resource_id(req.params, "message_id")
         found = self.storage.messages.get(queue, req.project, message_id)
         return Response(200, render.message(queue, found))
 
-    def message_get_many(self, req: Request) -> Response:
+    def message_get_many(self, req: ScopedRequest) -> Response:
         queue = self.validate.queue_name(req.params.get("queue_name"))
         ids = self.validate.id_list(req.params, "message_ids")
         if ids is None:
@@ -58,7 +59,7 @@ class MessageActions(Actions):
         at = time.time()
         return Response(200, {"messages": [render.message(queue, msg, at) for msg in found]})
 
-    def message_delete(self, req: Request) -> Response:
+    def message_delete(self, req: ScopedRequest) -> Response:
         queue = self.validate.queue_name(req.params.get("queue_name"))
         message_id = self.validate.resource_id(req.params, "message_id")
         claim_id = None
@@ -67,7 +68,7 @@ class MessageActions(Actions):
         self.storage.messages.delete(queue, req.project, message_id, claim_id)
         return Response(204)
 
-    def message_delete_many(self, req: Request) -> Response:
+    def message_delete_many(self, req: ScopedRequest) -> Response:
         """Delete by ``message_ids`` (with ``claim_ids`` to prove ownership), or ``pop``."""
         v = self.validate
         queue = v.queue_name(req.params.get("queue_name"))
@@ -76,17 +77,17 @@ class MessageActions(Actions):
         pop = req.params.get("pop")
         if (ids is None) == (pop is None):
             raise BadRequest("Give either message_ids or pop, not both and not neither.")
-        if pop is not None:
+        if ids is None:  # so pop is given
             if claim_ids is not None:
                 raise BadRequest("claim_ids goes with message_ids, not with pop.")
             return self._pop(queue, req)
         self.storage.messages.bulk_delete(queue, req.project, ids, claim_ids)
         return Response(204)
 
-    def message_pop(self, req: Request) -> Response:
+    def message_pop(self, req: ScopedRequest) -> Response:
         return self._pop(self.validate.queue_name(req.params.get("queue_name")), req)
 
-    def _pop(self, queue: str, req: Request) -> Response:
+    def _pop(self, queue: str, req: ScopedRequest) -> Response:
         limit = self.validate.query_int(req.params, "pop", 1, 1,
                                         self.limits.max_messages_per_claim_or_pop)
         popped = self.storage.messages.pop(queue, req.project, limit)

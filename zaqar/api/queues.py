@@ -5,8 +5,8 @@ from typing import Any
 
 from zaqar.api import render
 from zaqar.api.base import Actions
-from zaqar.api.errors import BadRequest
-from zaqar.api.request import Request, Response
+from zaqar.api.errors import BadRequest, Conflict
+from zaqar.api.request import Response, ScopedRequest
 
 PURGEABLE = ("messages", "subscriptions")
 PATCH_OPS = ("add", "replace", "remove")
@@ -24,13 +24,13 @@ class QueueActions(Actions):
     def with_defaults(self, metadata: dict[str, Any]) -> dict[str, Any]:
         return {**self.reserved_defaults(), **metadata}
 
-    def queue_create(self, req: Request) -> Response:
+    def queue_create(self, req: ScopedRequest) -> Response:
         name = self.validate.queue_name(req.params.get("queue_name"))
         metadata = self.validate.metadata(req.params.get("metadata"), req.body_size)
         created = self.storage.queues.create(name, req.project, metadata)
         return Response(201 if created else 204, headers={"Location": render.queue_href(name)})
 
-    def queue_list(self, req: Request) -> Response:
+    def queue_list(self, req: ScopedRequest) -> Response:
         v = self.validate
         limit = v.query_int(req.params, "limit", 10, 1, self.limits.max_queues_per_page)
         marker = v.marker(req.params)
@@ -51,12 +51,12 @@ class QueueActions(Actions):
             body["count"] = self.storage.queues.count(req.project)
         return Response(200, body)
 
-    def queue_get(self, req: Request) -> Response:
+    def queue_get(self, req: ScopedRequest) -> Response:
         name = self.validate.queue_name(req.params.get("queue_name"))
         return Response(200, self.with_defaults(self.storage.queues.get_metadata(name,
                                                                                 req.project)))
 
-    def queue_update(self, req: Request) -> Response:
+    def queue_update(self, req: ScopedRequest) -> Response:
         """Apply a JSON patch (``add``/``replace``/``remove`` on ``/metadata/<key>``)."""
         name = self.validate.queue_name(req.params.get("queue_name"))
         operations = req.params.get("patch")
@@ -64,42 +64,45 @@ class QueueActions(Actions):
             raise BadRequest("The request body must be a non-empty JSON patch list of "
                              "operations.")
         metadata = copy.deepcopy(self.storage.queues.get_metadata(name, req.project))
+        reserved = self.reserved_defaults()
         for operation in operations:
-            self._apply_patch(metadata, operation)
+            self._apply_patch(metadata, reserved, operation)
         self.validate.metadata(metadata)
         self.storage.queues.set_metadata(name, req.project, metadata)
         return Response(200, self.with_defaults(metadata))
 
     @staticmethod
-    def _apply_patch(metadata: dict[str, Any], operation: Any) -> None:
+    def _apply_patch(metadata: dict[str, Any], reserved: dict[str, Any],
+                     operation: Any) -> None:
+        """One operation. Reserved keys always exist (with their defaults), so replacing
+        or removing one the queue does not set is no conflict, as upstream: clients
+        patch back what GET showed them."""
         if not isinstance(operation, dict):
             raise BadRequest("Each JSON patch operation must be an object.")
         op, path = operation.get("op"), operation.get("path")
         if op not in PATCH_OPS:
             raise BadRequest(f"JSON patch op must be one of {', '.join(PATCH_OPS)}.")
-        if not isinstance(path, str) or not path.startswith("/metadata/") or path == "/metadata/":
+        if (not isinstance(path, str) or not path.startswith("/metadata/")
+                or path.count("/") != 2 or path == "/metadata/"):
             raise BadRequest("JSON patch path must look like /metadata/<key>.")
         key = path[len("/metadata/"):].replace("~1", "/").replace("~0", "~")
-        if op == "remove":
-            if key not in metadata:
-                raise BadRequest(f"Cannot remove {key!r}: the queue has no such metadata.",
-                                 "Unable to patch queue")
-            del metadata[key]
-            return
-        if "value" not in operation:
+        if op != "remove" and "value" not in operation:
             raise BadRequest(f"JSON patch op {op!r} needs a value.")
-        if op == "replace" and key not in metadata:
-            raise BadRequest(f"Cannot replace {key!r}: the queue has no such metadata.",
-                             "Unable to patch queue")
-        metadata[key] = operation["value"]
+        if op != "add" and key not in metadata and key not in reserved:
+            raise Conflict(f"Cannot {op} {key!r}: the queue has no such metadata.",
+                           "Unable to patch queue")
+        if op == "remove":
+            metadata.pop(key, None)
+        else:
+            metadata[key] = operation["value"]
 
-    def queue_delete(self, req: Request) -> Response:
+    def queue_delete(self, req: ScopedRequest) -> Response:
         name = self.validate.queue_name(req.params.get("queue_name"))
         self.storage.queues.delete(name, req.project)
         self.storage.subscriptions.purge(name, req.project)
         return Response(204)
 
-    def queue_get_stats(self, req: Request) -> Response:
+    def queue_get_stats(self, req: ScopedRequest) -> Response:
         name = self.validate.queue_name(req.params.get("queue_name"))
         stats = self.storage.queues.stats(name, req.project)
         at = time.time()
@@ -110,7 +113,7 @@ class QueueActions(Actions):
             messages["newest"] = render.stats_end(name, stats.newest, at)
         return Response(200, {"messages": messages})
 
-    def queue_purge(self, req: Request) -> Response:
+    def queue_purge(self, req: ScopedRequest) -> Response:
         name = self.validate.queue_name(req.params.get("queue_name"))
         types = req.params.get("resource_types", list(PURGEABLE))
         if (not isinstance(types, list) or not types

@@ -38,11 +38,12 @@ def iso8601(timestamp: float) -> str:
 
 def message(queue: str, msg: Message, at: float | None = None,
             claim_id: str | None = None) -> dict[str, Any]:
-    """``claim_id`` puts the claim in the href, as claim documents do."""
+    """A claimed message's href names its live claim (``?claim_id=``), as upstream's do:
+    clients take the claim id to delete the message from there."""
     at = time.time() if at is None else at
     doc: dict[str, Any] = {
         "id": msg.id,
-        "href": message_href(queue, msg.id, claim_id),
+        "href": message_href(queue, msg.id, claim_id or msg.claim_id),
         "ttl": msg.ttl,
         "age": max(0, int(at - msg.created)),
         "body": msg.body,

@@ -1,5 +1,5 @@
 """Transport-neutral request and response objects."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from zaqar.api.errors import BadRequest
@@ -11,15 +11,32 @@ class Request:
 
     ``params`` uses the action's own vocabulary (the websocket body keys: ``queue_name``,
     ``message_ids``, ``ttl``...); transports translate their paths and query strings into
-    it. ``project`` and ``client_id`` are checked by the dispatcher before the action
-    runs, so actions may rely on them. ``body_size`` is the size in bytes of the encoded
-    request body, when known.
+    it. ``project`` and ``client_id`` are as the caller sent them: the dispatcher checks
+    them and hands actions scoped to a project a :class:`ScopedRequest`. ``body_size`` is
+    the size in bytes of the encoded request body, when known.
     """
 
     project: str | None
     client_id: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     body_size: int | None = None
+    # Set by a transport that can push to the caller itself (a websocket connection):
+    # the subscriber recorded when ``subscription_create`` names none.
+    push_subscriber: str | None = None
+
+    def scoped(self, project: str, client_id: str) -> "ScopedRequest":
+        """This request with the project and Client-ID the dispatcher checked."""
+        values = {item.name: getattr(self, item.name) for item in fields(self)}
+        return ScopedRequest(**{**values, "project": project, "client_id": client_id})
+
+
+@dataclass(slots=True)
+class ScopedRequest(Request):
+    """A request whose project and Client-ID have been checked: what actions scoped to a
+    project receive, so the type says the checks ran."""
+
+    project: str
+    client_id: str
 
 
 @dataclass(slots=True)

@@ -6,9 +6,10 @@ document fields (``ttl``, ``grace``, ``delay``, ``metadata``...) must have their
 """
 import hashlib
 import json
+import math
 import re
 import uuid
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from oslo_config import cfg
@@ -16,19 +17,41 @@ from oslo_config import cfg
 from zaqar.api.errors import BadRequest
 from zaqar.storage.base import NewMessage
 
-QUEUE_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+QUEUE_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 MAX_PROJECT_ID = 256
 MAX_ID = 64
 MIN_MESSAGE_TTL = 60
 MIN_CLAIM_TTL = 60
 MIN_CLAIM_GRACE = 60
 MIN_SUBSCRIPTION_TTL = 60
+# Arrays and objects a request may nest, counting its own top level. Far deeper
+# documents parse, but could not be encoded or decoded again within Python's recursion
+# limit: a message stored that deep would break every read of its queue.
+MAX_DOCUMENT_DEPTH = 100
+_JSON_SCALARS = (str, int, float, type(None))  # bool is an int
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _json_scalar(node: Any) -> None:
+    """Raises BadRequest for a value JSON has no form for (containers pass)."""
+    if isinstance(node, dict | list):
+        return
+    if not isinstance(node, _JSON_SCALARS):
+        raise BadRequest(f"A value of type {type(node).__name__} has no JSON form; "
+                         "send strings, numbers, booleans, null, arrays and objects.")
+    if isinstance(node, float) and not math.isfinite(node):
+        raise BadRequest("NaN and Infinity are not JSON numbers.")
+    if isinstance(node, str) and not node.isascii():
+        try:
+            node.encode()
+        except UnicodeEncodeError:
+            raise BadRequest("Strings must be Unicode text; this one holds a lone "
+                             "surrogate.") from None
 
 
 class Validator:
@@ -43,7 +66,7 @@ class Validator:
     def queue_name(self, value: Any, field: str = "queue_name") -> str:
         if not isinstance(value, str) or not value:
             raise BadRequest(f"Missing or invalid {field}: a queue name is required.")
-        if not QUEUE_NAME.match(value):
+        if not QUEUE_NAME.fullmatch(value):  # match() with $ would let "q\n" through
             if len(value) > 64:
                 raise BadRequest("Queue names may not be more than 64 characters long.")
             raise BadRequest("Queue names may only contain ASCII letters, digits, "
@@ -82,6 +105,36 @@ class Validator:
                              "is required.")
         return value
 
+    @staticmethod
+    def json_document(document: Any) -> None:
+        """Refuse what JSON cannot carry, whichever encoding brought it: arrays and objects
+        nested deeper than MAX_DOCUMENT_DEPTH, object keys other than strings, values
+        other than JSON's (MsgPack's binary and extension types), NaN or Infinity, and
+        strings that are not Unicode text (lone surrogates). Stored, any of them would
+        break reads of its queue in one encoding or another. Checked level by level,
+        without recursion."""
+        depth, level = 0, [document]
+        while level:
+            containers = [node for node in level if isinstance(node, dict | list)]
+            for node in level:
+                _json_scalar(node)
+            if not containers:
+                return
+            depth += 1
+            if depth > MAX_DOCUMENT_DEPTH:
+                raise BadRequest(f"The request nests arrays and objects more than "
+                                 f"{MAX_DOCUMENT_DEPTH} levels deep.")
+            level = []
+            for node in containers:
+                if isinstance(node, dict):
+                    for key in node:
+                        if not isinstance(key, str):
+                            raise BadRequest("Object keys must be strings, as in JSON.")
+                        _json_scalar(key)
+                    level.extend(node.values())
+                else:
+                    level.extend(node)
+
     # -- generic parameters -------------------------------------------------------------
 
     @staticmethod
@@ -91,7 +144,8 @@ class Validator:
         value = params.get(key)
         if value is None:
             return default
-        if isinstance(value, str) and value.isdigit() and len(value) < 10:
+        # isascii: str.isdigit() also holds for digits int() refuses, such as "²".
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
             value = int(value)
         if not _is_int(value) or not minimum <= value <= maximum:
             raise BadRequest(f"The value of {key} must be an integer from {minimum} "
@@ -209,7 +263,10 @@ class Validator:
         return NewMessage(body=item["body"], ttl=ttl, delay=delay, checksum=checksum)
 
     def subscriber(self, value: Any) -> str:
-        if not isinstance(value, str) or not value or len(value) > 2048:
+        # isprintable: no control characters, and no lone surrogates, which no database
+        # can store as text.
+        if (not isinstance(value, str) or not value or len(value) > 2048
+                or not value.isprintable()):
             raise BadRequest("Missing or invalid subscriber: a URI is required.")
         parts = urlsplit(value)
         if parts.scheme not in self.limits.subscriber_types:

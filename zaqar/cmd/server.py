@@ -1,11 +1,14 @@
-"""``zaqar-server``: serve the REST API with gunicorn, with no config file needed.
+"""``zaqar-server``: serve the REST API (gunicorn) and the websocket API, no config needed.
 
 Options come from oslo.config: ``--config-file``/``--config-dir`` and the usual
-``zaqar.conf`` locations. The storage schema is migrated once, in the master, before
-workers fork; each worker then builds its own storage engine (connections are not
-shared across fork).
+``zaqar.conf`` locations; ``[drivers] transport`` picks the transports (both by
+default). The storage schema is migrated once, before anything forks; every process
+then builds its own storage engine (connections are never shared across fork).
 """
 import logging
+import os
+import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Sequence
@@ -37,6 +40,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "accesslog": "-" if wsgi.access_log else None,
             "errorlog": "-",
             "proc_name": "zaqar-server",
+            # gunicorn's control socket (one path per user) would be shared by every
+            # instance on a host; nothing here uses it.
+            "control_socket_disable": True,
             "when_ready": self._when_ready,
         }
         for key, value in settings.items():
@@ -58,7 +64,7 @@ def _host(bind: str) -> str:
 
 
 def _collect_garbage_forever(conf: cfg.ConfigOpts, interval: int) -> None:
-    """Periodic GC in the master, so workers spend no time on it."""
+    """Periodic GC in the gunicorn master, so workers spend no time on it."""
     storage = load_driver(conf)
     stop = threading.Event()
     while not stop.wait(interval):
@@ -70,17 +76,94 @@ def _collect_garbage_forever(conf: cfg.ConfigOpts, interval: int) -> None:
             LOG.exception("Garbage collection failed; retrying in %d s", interval)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def _setup_logging() -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+
+
+def _parse(argv: Sequence[str]) -> cfg.ConfigOpts:
     try:
-        config = conf.new_conf(sys.argv[1:] if argv is None else argv)
+        return conf.new_conf(argv)
     except cfg.Error as error:
         sys.exit(f"zaqar-server: {error}")
+
+
+def _serve_websocket(argv: Sequence[str]) -> None:
+    """The websocket server's process: its own configuration, storage and reactor."""
+    from zaqar.transport.websocket.server import serve
+
+    _setup_logging()
+    config = _parse(argv)
+    try:
+        serve(bootstrap.build_api(config), config)
+    except Exception as error:  # e.g. the port is taken: one clear line, not a traceback
+        sys.exit(f"zaqar-server: the websocket server could not start: {error}")
+
+
+def websocket_main() -> None:
+    """Entry point of the websocket child process started by :func:`main`."""
+    _serve_websocket(sys.argv[1:])
+
+
+def _start_websocket_process(argv: Sequence[str]) -> subprocess.Popen[bytes]:
+    # A plain subprocess, not multiprocessing: gunicorn forks its workers from this
+    # process, and a multiprocessing child would be inherited by each of them (their
+    # exit would then try to join a process that is not theirs).
+    code = "from zaqar.cmd.server import websocket_main; websocket_main()"
+    return subprocess.Popen([sys.executable, "-c", code, *argv])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    _setup_logging()
+    args = list(sys.argv[1:] if argv is None else argv)
+    config = _parse(args)
+    transports = set(config.drivers.transport)
+    if not transports:
+        sys.exit("zaqar-server: [drivers] transport names no transport to serve.")
     storage = load_driver(config)
     storage.prepare()
     storage.close()
+    if "wsgi" not in transports:
+        _serve_websocket(args)
+        return
+    websocket = _start_websocket_process(args) if "websocket" in transports else None
+    master = os.getpid()
     wsgi = config["drivers:transport:wsgi"]
     LOG.info("Serving Zaqar v2 REST API on http://%s:%d/ (storage: %s)", _host(wsgi.bind),
              wsgi.port, config.drivers.message_store)
-    GunicornServer(config).run()
+    stopping, websocket_died = threading.Event(), threading.Event()
+    if websocket is not None:
+        threading.Thread(target=_watch, args=(websocket, stopping, websocket_died),
+                         name="zaqar-websocket-watch", daemon=True).start()
+    try:
+        GunicornServer(config).run()
+    finally:
+        # A worker leaves run() through here too (gunicorn forks inside it): only the
+        # master owns the websocket process.
+        if websocket is not None and os.getpid() == master:
+            stopping.set()
+            _stop(websocket)
+            if websocket_died.is_set():
+                sys.exit("zaqar-server: the websocket server exited unexpectedly (see its "
+                         "log above); the REST API was stopped too.")
+
+
+def _watch(child: subprocess.Popen[bytes], stopping: threading.Event,
+           died: threading.Event) -> None:
+    """Stop the whole server if the websocket process dies on its own (a port already in
+    use, a crash): half a service that looks healthy is worse than a clear failure."""
+    child.wait()
+    if not stopping.is_set():
+        died.set()
+        LOG.error("The websocket server exited with code %s; stopping", child.returncode)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    child.terminate()
+    try:
+        child.wait(10)
+    except subprocess.TimeoutExpired:
+        LOG.warning("The websocket server ignored SIGTERM for 10 s; killing it")
+        child.kill()
+        child.wait()

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from oslo_config import cfg
 
-from zaqar.conf import default, drivers, gc, sqlalchemy, transport, wsgi
+from zaqar.conf import default, drivers, gc, sqlalchemy, transport, websocket, wsgi
 
-_MODULES = (default, drivers, transport, wsgi, sqlalchemy, gc)
+_MODULES = (default, drivers, transport, wsgi, websocket, sqlalchemy, gc)
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

@@ -13,9 +13,11 @@ def _default_data_dir() -> str:
 GROUP = None
 
 OPTS = [
-    cfg.StrOpt("auth_strategy", default="", choices=["", "keystone"],
-               help="Backend used to authenticate requests: empty for none (the project comes "
-                    "from the X-Project-ID header), or 'keystone'."),
+    cfg.StrOpt("auth_strategy", default="",
+               choices=[("", "no authentication; the project comes from the X-Project-ID "
+                             "header"),
+                        ("keystone", "Keystone tokens")],
+               help="Backend used to authenticate requests."),
     cfg.BoolOpt("admin_mode", default=False,
                 help="Activate the admin-only API (pools, flavors)."),
     cfg.BoolOpt("pooling", default=False,

@@ -4,8 +4,10 @@ from oslo_config import cfg
 GROUP = "drivers"
 
 OPTS = [
-    cfg.StrOpt("transport", default="wsgi", choices=["wsgi"],
-               help="Transport driver to serve."),
+    cfg.ListOpt("transport", default=["wsgi", "websocket"],
+                item_type=cfg.types.String(choices=["wsgi", "websocket"]),
+                help="Transports zaqar-server serves: 'wsgi' (the REST API), 'websocket', "
+                     "or both."),
     cfg.StrOpt("message_store", default="sqlalchemy",
                help="Storage driver for messages, queues, claims and subscriptions."),
     cfg.StrOpt("management_store", default="sqlalchemy",

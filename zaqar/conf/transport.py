@@ -28,9 +28,11 @@ OPTS = [
     cfg.ListOpt("subscriber_types", default=["http", "https", "mailto", "trust+http",
                                              "trust+https"],
                 help="URI schemes a subscriber may use."),
-    cfg.StrOpt("client_id_uuid_safe", default="strict", choices=["strict", "off"],
-               help="'strict': Client-ID must be a UUID; 'off': any string between "
-                    "min_length_client_id and max_length_client_id characters."),
+    cfg.StrOpt("client_id_uuid_safe", default="strict",
+               choices=[("strict", "Client-ID must be a UUID"),
+                        ("off", "any string of min_length_client_id to "
+                                "max_length_client_id characters")],
+               help="How strictly the Client-ID header is checked."),
     cfg.IntOpt("min_length_client_id", default=10,
                help="Shortest Client-ID accepted when client_id_uuid_safe is off."),
     cfg.IntOpt("max_length_client_id", default=36,

@@ -7,6 +7,7 @@ Every method raises only the errors of :mod:`zaqar.storage.errors` on purpose.
 from __future__ import annotations
 
 import abc
+import builtins
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -126,8 +127,10 @@ class MessageController(abc.ABC):
     def get(self, queue: str, project: str, message_id: str) -> Message:
         """Raises MessageDoesNotExist (also for a missing queue or a malformed id)."""
 
+    # builtins.list: inside this class body, ``list`` names the method above.
     @abc.abstractmethod
-    def bulk_get(self, queue: str, project: str, message_ids: Iterable[str]) -> list[Message]:
+    def bulk_get(self, queue: str, project: str,
+                 message_ids: Iterable[str]) -> builtins.list[Message]:
         """The live messages among ``message_ids``; unknown ids are left out."""
 
     @abc.abstractmethod
@@ -148,7 +151,7 @@ class MessageController(abc.ABC):
         raised. Without, claimed messages are deleted too (upstream's bulk semantics)."""
 
     @abc.abstractmethod
-    def pop(self, queue: str, project: str, limit: int) -> list[Message]:
+    def pop(self, queue: str, project: str, limit: int) -> builtins.list[Message]:
         """Atomically remove and return up to ``limit`` free messages, oldest first."""
 
 
@@ -219,6 +222,9 @@ class DataDriver(abc.ABC):
     """
 
     clock: Callable[[], float] = staticmethod(time.time)
+    # Engine errors that mean "unavailable right now" (lost connection, lock timeout):
+    # the api layer answers 503 for them instead of failing the request as a bug.
+    transient_errors: tuple[type[Exception], ...] = ()
 
     queues: QueueController
     messages: MessageController

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from zaqar.storage import base, errors
 from zaqar.storage.sqlalchemy import common
 from zaqar.storage.sqlalchemy import tables as t
+from zaqar.storage.sqlalchemy.engine import retry_on_deadlock
 from zaqar.storage.sqlalchemy.messages import free_messages_query
 
 m = t.messages.c
@@ -33,27 +34,36 @@ class ClaimController(base.ClaimController):
     def __init__(self, driver: SqlDriver) -> None:
         self._driver = driver
 
+    @retry_on_deadlock
     def create(self, queue: str, project: str, ttl: int, grace: int,
                limit: int) -> base.Claim | None:
         at = self._driver.clock()
         claim_id = uuid.uuid4().hex
         with self._driver.writer.begin() as conn:
-            ids = conn.execute(free_messages_query(queue, project, at, limit,
-                                                   (m.id, m.queue_id))).all()
-            if not ids:
+            rows = conn.execute(free_messages_query(
+                queue, project, at, limit, (*common.MESSAGE_COLUMNS, m.queue_id))).all()
+            if not rows:
                 return None
-            conn.execute(t.claims.insert().values(id=claim_id, queue_id=ids[0].queue_id,
+            conn.execute(t.claims.insert().values(id=claim_id, queue_id=rows[0].queue_id,
                                                   ttl=ttl, grace=grace, created=at,
                                                   expires=at + ttl))
+            # The rows are locked (or SQLite's write lock is held) since the select, so
+            # the update takes exactly them and the claimed state is known without a
+            # second read.
             conn.execute(t.messages.update()
-                         .where(m.id.in_([row.id for row in ids]), common.is_free(at))
+                         .where(m.id.in_([row.id for row in rows]))
                          .values(claim_id=claim_id, claim_expires=at + ttl,
                                  claim_count=m.claim_count + 1,
                                  expires=_extend_life(at + ttl + grace)))
-            rows = conn.execute(sa.select(*common.MESSAGE_COLUMNS)
-                                .where(m.claim_id == claim_id).order_by(m.id)).all()
-        return base.Claim(id=claim_id, ttl=ttl, grace=grace, created=at,
-                          messages=[common.to_message(row, at) for row in rows])
+        life = at + ttl + grace
+        messages = []
+        for row in rows:
+            message = common.to_message(row, at)
+            message.claim_id = claim_id
+            message.claim_count += 1
+            message.ttl = int(round(max(row.expires, life) - row.created))
+            messages.append(message)
+        return base.Claim(id=claim_id, ttl=ttl, grace=grace, created=at, messages=messages)
 
     def get(self, queue: str, project: str, claim_id: str) -> base.Claim:
         at = self._driver.clock()
@@ -69,6 +79,7 @@ class ClaimController(base.ClaimController):
         return base.Claim(id=claim.id, ttl=claim.ttl, grace=claim.grace, created=claim.created,
                           messages=[common.to_message(row, at) for row in rows])
 
+    @retry_on_deadlock
     def update(self, queue: str, project: str, claim_id: str, ttl: int, grace: int) -> None:
         at = self._driver.clock()
         with self._driver.writer.begin() as conn:
@@ -83,6 +94,7 @@ class ClaimController(base.ClaimController):
                          .values(claim_expires=at + ttl,
                                  expires=_extend_life(at + ttl + grace)))
 
+    @retry_on_deadlock
     def delete(self, queue: str, project: str, claim_id: str) -> None:
         with self._driver.writer.begin() as conn:
             queue_id = conn.scalar(sa.select(common.queue_id_query(queue, project)))

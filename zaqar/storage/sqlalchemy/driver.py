@@ -21,6 +21,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class SqlDriver(base.DataDriver):
+    transient_errors = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
         self.reader, self.writer = create_engines(conf)

@@ -1,9 +1,24 @@
 """Engines per dialect: what each engine needs to be safe under concurrent processes."""
+import functools
 import os
+import random
+import time
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from oslo_config import cfg
 from sqlalchemy import event
+
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
+
+DEADLOCK_ATTEMPTS = 5
+# PostgreSQL: deadlock_detected, serialization_failure.
+_DEADLOCK_SQLSTATES = frozenset({"40P01", "40001"})
+# MySQL/MariaDB: ER_LOCK_DEADLOCK ("Deadlock found when trying to get lock; try
+# restarting transaction").
+_MYSQL_DEADLOCK = 1213
 
 
 def database_uri(conf: cfg.ConfigOpts) -> str:
@@ -21,13 +36,14 @@ def create_engines(conf: cfg.ConfigOpts) -> tuple[sa.Engine, sa.Engine]:
 
     SQLite serializes writers: the writer engine opens every transaction with
     ``BEGIN IMMEDIATE`` so a read-then-write (a claim) holds the write lock from its first
-    statement, and readers (WAL mode) never wait for it. Server databases use one engine:
+    statement; the reader runs each statement on its own (WAL mode: it never waits for
+    the writer, and pays for no BEGIN/COMMIT round). Server databases use one engine:
     row locks (``FOR UPDATE SKIP LOCKED``) do that work there.
     """
     group = conf["drivers:message_store:sqlalchemy"]
     url = sa.make_url(database_uri(conf))
     if url.get_backend_name() == "sqlite":
-        return (_sqlite_engine(url, group.busy_timeout, "BEGIN"),
+        return (_sqlite_engine(url, group.busy_timeout, None),
                 _sqlite_engine(url, group.busy_timeout, "BEGIN IMMEDIATE"))
     options: dict = {"pool_size": group.pool_size, "pool_pre_ping": True,
                      "pool_recycle": 3600}
@@ -40,12 +56,13 @@ def create_engines(conf: cfg.ConfigOpts) -> tuple[sa.Engine, sa.Engine]:
     return engine, engine
 
 
-def _sqlite_engine(url: sa.URL, busy_timeout: int, begin: str) -> sa.Engine:
+def _sqlite_engine(url: sa.URL, busy_timeout: int, begin: str | None) -> sa.Engine:
+    """``begin`` None: every statement is its own transaction (reads need no more)."""
     engine = sa.create_engine(url, connect_args={"timeout": busy_timeout,
                                                  "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event, not pysqlite, decide how transactions start.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -54,8 +71,42 @@ def _sqlite_engine(url: sa.URL, busy_timeout: int, begin: str) -> sa.Engine:
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout * 1000}")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql(begin)
+    if begin is not None:
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection: sa.Connection) -> None:
+            connection.exec_driver_sql(begin)
 
     return engine
+
+
+def is_deadlock(error: sa.exc.DBAPIError) -> bool:
+    """True when the engine rolled the transaction back to break a lock cycle."""
+    orig = error.orig
+    if getattr(orig, "sqlstate", None) in _DEADLOCK_SQLSTATES:
+        return True
+    args: tuple[Any, ...] = getattr(orig, "args", ())
+    return bool(args) and args[0] == _MYSQL_DEADLOCK
+
+
+def retry_on_deadlock(method: Callable[_Params, _Result]) -> Callable[_Params, _Result]:
+    """Run a write method again when the engine picked its transaction as a deadlock victim.
+
+    InnoDB breaks lock cycles between concurrent writers (two pops, a delete and a claim)
+    by rolling one transaction back and expects it to be re-issued; PostgreSQL does the
+    same, more rarely. Only for methods whose whole effect is one transaction: the
+    rolled-back attempt left nothing behind, so running again is safe. Gives up after
+    ``DEADLOCK_ATTEMPTS`` attempts, re-raising the engine's error.
+    """
+    @functools.wraps(method)
+    def run(*args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
+        for attempt in range(1, DEADLOCK_ATTEMPTS):
+            try:
+                return method(*args, **kwargs)
+            except sa.exc.DBAPIError as error:
+                if not is_deadlock(error):
+                    raise
+            # Jitter, so the same transactions do not collide again in lockstep.
+            time.sleep(random.uniform(0, 0.005 * 2 ** attempt))
+        return method(*args, **kwargs)
+
+    return run

@@ -1,6 +1,7 @@
 """Messages on SQL. Row ids give FIFO order and stable markers."""
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -10,9 +11,11 @@ import sqlalchemy as sa
 from zaqar.storage import base, errors
 from zaqar.storage.sqlalchemy import common
 from zaqar.storage.sqlalchemy import tables as t
+from zaqar.storage.sqlalchemy.engine import retry_on_deadlock
 from zaqar.storage.sqlalchemy.queues import QueueController
 
 m = t.messages.c
+ALWAYS_VISIBLE = 0.0  # visible_at of a message posted without delay
 
 if TYPE_CHECKING:
     from zaqar.storage.sqlalchemy.driver import SqlDriver
@@ -22,19 +25,25 @@ class MessageController(base.MessageController):
     def __init__(self, driver: SqlDriver) -> None:
         self._driver = driver
 
+    @retry_on_deadlock
     def post(self, queue: str, project: str, messages: Sequence[base.NewMessage],
              client_id: str) -> list[str]:
         at = self._driver.clock()
         with self._driver.writer.begin() as conn:
             queue_id, _ = QueueController.ensure(conn, queue, project, at)
+            # An undelayed message is visible from the start, not from ``at``: a reader
+            # whose clock reads a little earlier would otherwise hide it while listing a
+            # later one (posted by a writer whose ``at`` came first but who got the lock
+            # second), and its marker would step over it for good.
             rows = [{"queue_id": queue_id, "body": json.dumps(msg.body), "client_id": client_id,
-                     "created": at, "expires": at + msg.ttl, "visible_at": at + msg.delay,
+                     "created": at, "expires": at + msg.ttl,
+                     "visible_at": at + msg.delay if msg.delay else ALWAYS_VISIBLE,
                      "checksum": msg.checksum}
                     for msg in messages]
             if not conn.dialect.insert_returning:
                 # Without INSERT ... RETURNING (MySQL proper) a multi-row insert does not
                 # tell each row's id, so insert one by one.
-                return [str(conn.execute(t.messages.insert(), row).inserted_primary_key[0])
+                return [str(common.inserted_id(conn.execute(t.messages.insert(), row)))
                         for row in rows]
             ids = conn.execute(t.messages.insert().returning(m.id, sort_by_parameter_order=True),
                                rows).scalars().all()
@@ -66,7 +75,8 @@ class MessageController(base.MessageController):
             raise errors.MessageDoesNotExist(message_id, queue)
         return found[0]
 
-    def bulk_get(self, queue: str, project: str, message_ids: Iterable[str]) -> list[base.Message]:
+    def bulk_get(self, queue: str, project: str,
+                 message_ids: Iterable[str]) -> builtins.list[base.Message]:
         ids = common.parse_ids(message_ids)
         if not ids:
             return []
@@ -78,6 +88,7 @@ class MessageController(base.MessageController):
         with self._driver.reader.connect() as conn:
             return [common.to_message(row, at) for row in conn.execute(query)]
 
+    @retry_on_deadlock
     def delete(self, queue: str, project: str, message_id: str,
                claim_id: str | None = None) -> None:
         row_id = common.parse_id(message_id)
@@ -104,6 +115,7 @@ class MessageController(base.MessageController):
             raise errors.MessageNotClaimed(message_id)
         raise errors.MessageNotClaimedBy(message_id, claim_id)
 
+    @retry_on_deadlock
     def bulk_delete(self, queue: str, project: str, message_ids: Iterable[str],
                     claim_ids: Sequence[str] | None = None) -> None:
         ids = common.parse_ids(message_ids)
@@ -123,7 +135,8 @@ class MessageController(base.MessageController):
                         raise errors.MessageNotClaimedBy(str(row.id), row.claim_id)
             conn.execute(t.messages.delete().where(in_queue))
 
-    def pop(self, queue: str, project: str, limit: int) -> list[base.Message]:
+    @retry_on_deadlock
+    def pop(self, queue: str, project: str, limit: int) -> builtins.list[base.Message]:
         at = self._driver.clock()
         with self._driver.writer.begin() as conn:
             rows = conn.execute(free_messages_query(queue, project, at, limit,

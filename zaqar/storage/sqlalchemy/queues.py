@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from zaqar.storage import base, errors
 from zaqar.storage.sqlalchemy import common
 from zaqar.storage.sqlalchemy import tables as t
+from zaqar.storage.sqlalchemy.engine import retry_on_deadlock
 
 if TYPE_CHECKING:
     from zaqar.storage.sqlalchemy.driver import SqlDriver
@@ -18,6 +19,7 @@ class QueueController(base.QueueController):
     def __init__(self, driver: SqlDriver) -> None:
         self._driver = driver
 
+    @retry_on_deadlock
     def create(self, name: str, project: str, metadata: dict[str, Any] | None = None) -> bool:
         with self._driver.writer.begin() as conn:
             return self.ensure(conn, name, project, self._driver.clock(), metadata)[1]
@@ -25,15 +27,35 @@ class QueueController(base.QueueController):
     @staticmethod
     def ensure(conn: sa.Connection, name: str, project: str, at: float,
                metadata: dict[str, Any] | None = None) -> tuple[int, bool]:
-        """(queue id, created) inside the caller's write transaction."""
-        queue_id = conn.scalar(sa.select(t.queues.c.id).where(
-            t.queues.c.project == project, t.queues.c.name == name))
+        """(queue id, created) inside the caller's write transaction, the queue's row
+        locked until it ends.
+
+        The lock serializes posts to one queue, so their messages commit in id order: a
+        reader paging by marker never passes an id whose message commits later. Without
+        it (PostgreSQL sequences, InnoDB auto-increment) ids are handed out at insert but
+        become visible at commit, in any order. SQLite serializes every writer anyway.
+
+        Writers may create one queue at once (a first post creates it): the one whose
+        insert loses on the unique key takes the winner's queue, and the savepoint keeps
+        its own transaction alive.
+        """
+        find = sa.select(t.queues.c.id).where(t.queues.c.project == project,
+                                              t.queues.c.name == name).with_for_update()
+        queue_id = conn.scalar(find)
         if queue_id is not None:
             return queue_id, False
-        result = conn.execute(t.queues.insert().values(
-            project=project, name=name, metadata=json.dumps(metadata or {}),
-            created=at))
-        return result.inserted_primary_key[0], True
+        try:
+            with conn.begin_nested():
+                result = conn.execute(t.queues.insert().values(
+                    project=project, name=name, metadata=json.dumps(metadata or {}),
+                    created=at))
+        except sa.exc.IntegrityError:
+            # The key check waited for the winner to commit, so its row is visible now.
+            queue_id = conn.scalar(find)
+            if queue_id is None:
+                raise
+            return queue_id, False
+        return common.inserted_id(result), True
 
     def exists(self, name: str, project: str) -> bool:
         with self._driver.reader.connect() as conn:
@@ -47,6 +69,7 @@ class QueueController(base.QueueController):
             raise errors.QueueDoesNotExist(name, project)
         return json.loads(raw)
 
+    @retry_on_deadlock
     def set_metadata(self, name: str, project: str, metadata: dict[str, Any]) -> None:
         with self._driver.writer.begin() as conn:
             result = conn.execute(t.queues.update().where(
@@ -55,6 +78,7 @@ class QueueController(base.QueueController):
         if result.rowcount == 0:
             raise errors.QueueDoesNotExist(name, project)
 
+    @retry_on_deadlock
     def delete(self, name: str, project: str) -> None:
         with self._driver.writer.begin() as conn:
             queue_id = conn.scalar(sa.select(common.queue_id_query(name, project)))

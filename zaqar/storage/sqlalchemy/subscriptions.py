@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from zaqar.storage import base, errors
 from zaqar.storage.sqlalchemy import tables as t
+from zaqar.storage.sqlalchemy.engine import retry_on_deadlock
 
 s = t.subscriptions.c
 
@@ -34,6 +35,7 @@ class SubscriptionController(base.SubscriptionController):
     def _scope(self, queue: str, project: str, at: float) -> sa.ColumnElement[bool]:
         return sa.and_(s.project == project, s.source == queue, s.expires > at)
 
+    @retry_on_deadlock
     def create(self, queue: str, project: str, subscriber: str, ttl: int,
                options: dict[str, Any]) -> str:
         at = self._driver.clock()
@@ -71,6 +73,7 @@ class SubscriptionController(base.SubscriptionController):
             raise errors.SubscriptionDoesNotExist(subscription_id)
         return _to_subscription(row)
 
+    @retry_on_deadlock
     def update(self, queue: str, project: str, subscription_id: str,
                fields: dict[str, Any]) -> None:
         at = self._driver.clock()
@@ -97,6 +100,7 @@ class SubscriptionController(base.SubscriptionController):
         if not updated:
             raise errors.SubscriptionDoesNotExist(subscription_id)
 
+    @retry_on_deadlock
     def confirm(self, queue: str, project: str, subscription_id: str, confirmed: bool) -> None:
         with self._driver.writer.begin() as conn:
             found = conn.execute(sa.select(s.id).where(
@@ -106,11 +110,13 @@ class SubscriptionController(base.SubscriptionController):
             conn.execute(t.subscriptions.update().where(s.id == subscription_id)
                          .values(confirmed=confirmed))
 
+    @retry_on_deadlock
     def delete(self, queue: str, project: str, subscription_id: str) -> None:
         with self._driver.writer.begin() as conn:
             conn.execute(t.subscriptions.delete().where(
                 s.id == subscription_id, s.project == project, s.source == queue))
 
+    @retry_on_deadlock
     def purge(self, queue: str, project: str) -> None:
         with self._driver.writer.begin() as conn:
             conn.execute(t.subscriptions.delete().where(s.project == project,

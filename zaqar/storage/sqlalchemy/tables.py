@@ -1,4 +1,6 @@
 """Table definitions. The alembic migrations build the same schema; a test compares them."""
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
@@ -8,9 +10,9 @@ metadata = sa.MetaData()
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 # Message bodies reach 256 KiB; MySQL's TEXT stops at 64 KiB.
 LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
-Time = sa.Double()
+Time: sa.Double[float] = sa.Double()
 
-_MYSQL = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB"}
+_MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB"}
 
 queues = sa.Table(
     "queues", metadata,
@@ -39,6 +41,9 @@ messages = sa.Table(
     sa.Index("ix_messages_queue_id_id", "queue_id", "id"),
     sa.Index("ix_messages_claim_id", "claim_id"),
     sa.Index("ix_messages_expires", "expires"),
+    # Ids are never reused, even after the newest message is deleted: clients hold them
+    # as markers and for deletes. (SQLite reuses the largest rowid without this.)
+    sqlite_autoincrement=True,
     **_MYSQL,
 )
 

@@ -52,7 +52,11 @@ class ActionResource:
         if length is not None and length > self._body_limit:
             raise errors.PayloadTooLarge(f"The request body is {length} bytes; the most "
                                          f"accepted is {self._body_limit} bytes.")
-        raw = req.bounded_stream.read(self._body_limit + 1)
+        # Falcon's bounded_stream reads a body without Content-Length (chunked) as empty;
+        # a server that marks wsgi.input terminated (gunicorn, mod_wsgi) ends it for us.
+        chunked = length is None and req.env.get("wsgi.input_terminated")
+        stream = req.stream if chunked else req.bounded_stream
+        raw = stream.read(self._body_limit + 1)
         if len(raw) > self._body_limit:
             raise errors.PayloadTooLarge(f"The request body is over {self._body_limit} bytes.")
         if not raw.strip():
@@ -61,4 +65,7 @@ class ActionResource:
             return json.loads(raw), len(raw)
         except (ValueError, UnicodeDecodeError):
             raise errors.BadRequest("The request body is not valid JSON.",
+                                    "Malformed JSON") from None
+        except RecursionError:
+            raise errors.BadRequest("The request body nests too deeply to be parsed.",
                                     "Malformed JSON") from None

@@ -3,6 +3,8 @@
 Revision ID: 0001
 Revises:
 """
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
@@ -14,7 +16,7 @@ depends_on = None
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
-MYSQL = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB"}
+MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB"}
 
 
 def upgrade() -> None:
@@ -41,6 +43,7 @@ def upgrade() -> None:
         sa.Column("claim_expires", sa.Double(), nullable=True),
         sa.Column("claim_count", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("checksum", sa.String(64), nullable=True),
+        sqlite_autoincrement=True,
         **MYSQL,
     )
     op.create_index("ix_messages_queue_id_id", "messages", ["queue_id", "id"])

@@ -1,0 +1,29 @@
+"""Options of the ``[drivers:transport:websocket]`` group: the websocket server."""
+from oslo_config import cfg
+
+GROUP = "drivers:transport:websocket"
+
+OPTS = [
+    cfg.HostAddressOpt("bind", default="127.0.0.1", help="Address the websocket server "
+                       "listens on."),
+    cfg.PortOpt("port", default=9000, help="Port the websocket server listens on."),
+    cfg.IntOpt("max_frame_size", default=1024 * 1024, min=1024,
+               help="Largest accepted frame (message) in bytes. Frames up to this size "
+                    "that break a document limit get an error reply; larger ones close "
+                    "the connection (close code 1009)."),
+    cfg.IntOpt("max_in_flight", default=64, min=1,
+               help="Requests one connection may have in progress at once; past that the "
+                    "server stops reading from it until replies go out (backpressure)."),
+    cfg.IntOpt("thread_pool_size", default=16, min=1,
+               help="Threads running storage calls, so the reactor never blocks on them."),
+    cfg.IntOpt("ping_interval", default=30, min=0,
+               help="Seconds between keep-alive pings to each client; 0 turns pings off."),
+    cfg.IntOpt("ping_timeout", default=10, min=1,
+               help="Seconds to wait for a pong before dropping the connection."),
+    cfg.IntOpt("idle_timeout", default=600, min=0,
+               help="Seconds without a request after which a connection with no live "
+                    "subscription is closed (close code 4000); 0 keeps idle connections."),
+    cfg.FloatOpt("push_interval", default=0.05, min=0.01,
+                 help="Seconds between looks for new messages on queues that websocket "
+                      "subscribers listen to (the SQL storage's delivery channel)."),
+]

@@ -1,0 +1,1 @@
+"""Websocket transport: an Autobahn server on Twisted calling the same actions as REST."""

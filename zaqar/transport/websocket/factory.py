@@ -1,0 +1,60 @@
+"""The Autobahn server factory: shared state and limits of every connection."""
+import time
+from typing import Any
+
+from autobahn.twisted.websocket import WebSocketServerFactory
+from oslo_config import cfg
+from twisted.internet import task
+from twisted.python.threadpool import ThreadPool
+
+from zaqar.api import Api
+from zaqar.transport.websocket.protocol import CLOSE_IDLE, MessagingProtocol
+from zaqar.transport.websocket.push import PushHub
+
+
+class MessagingServerFactory(WebSocketServerFactory):  # type: ignore[misc]
+    protocol = MessagingProtocol
+
+    def __init__(self, api: Api, conf: cfg.ConfigOpts, reactor: Any) -> None:
+        group = conf["drivers:transport:websocket"]
+        super().__init__(f"ws://{group.bind}:{group.port}", reactor=reactor)
+        self.api = api
+        self.max_in_flight = group.max_in_flight
+        self.idle_timeout = group.idle_timeout
+        self.connections: set[MessagingProtocol] = set()
+        self.setProtocolOptions(
+            maxFramePayloadSize=group.max_frame_size,
+            maxMessagePayloadSize=group.max_frame_size,
+            autoPingInterval=group.ping_interval or None,
+            autoPingTimeout=group.ping_timeout,
+            openHandshakeTimeout=10,
+            closeHandshakeTimeout=5,
+            # Fail a connection with a close frame naming why (1009 for a frame over
+            # max_frame_size, 1002, 1007), not by dropping TCP with no code at all.
+            failByDrop=False,
+        )
+        self.pool = ThreadPool(minthreads=1, maxthreads=group.thread_pool_size,
+                               name="zaqar-websocket")
+        self.push = PushHub(api, reactor, self.pool, group.push_interval,
+                            conf.transport.max_messages_per_page)
+        self._idle_check = task.LoopingCall(self._close_idle)
+        self._idle_check.clock = reactor
+
+    def start(self) -> None:
+        self.pool.start()
+        self.push.start()
+        if self.idle_timeout:
+            self._idle_check.start(min(self.idle_timeout, 30), now=False)
+
+    def stop(self) -> None:
+        self.push.stop()
+        if self._idle_check.running:
+            self._idle_check.stop()
+        self.pool.stop()
+
+    def _close_idle(self) -> None:
+        cutoff = time.monotonic() - self.idle_timeout
+        for connection in list(self.connections):
+            if connection.last_request < cutoff and not connection.subscriptions \
+                    and not connection.in_flight:
+                connection.sendClose(CLOSE_IDLE, "idle timeout")

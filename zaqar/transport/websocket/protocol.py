@@ -1,0 +1,104 @@
+"""One websocket connection: decode frames, run actions off the reactor, reply."""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from autobahn.twisted.websocket import WebSocketServerProtocol
+from twisted.internet import threads
+
+from zaqar.api import Request, errors
+from zaqar.transport.websocket import frames
+
+if TYPE_CHECKING:
+    from zaqar.transport.websocket.factory import MessagingServerFactory
+
+LOG = logging.getLogger(__name__)
+
+# Close codes this server uses (RFC 6455 section 7.4; 4000-4999 are ours).
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001  # server shutting down
+CLOSE_TOO_BIG = 1009  # frame over max_frame_size (sent by Autobahn itself)
+CLOSE_IDLE = 4000  # no request for idle_timeout seconds and no live subscription
+
+# Actions the transport answers itself: they concern the connection, not storage.
+_CONNECTION_ACTIONS = frozenset({"authenticate"})
+
+
+class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
+    factory: MessagingServerFactory
+
+    def onConnect(self, request: Any) -> None:
+        self.connection_id = uuid.uuid4().hex
+        self.in_flight = 0
+        self.paused = False
+        self.last_request = time.monotonic()
+        self.subscriptions: set[str] = set()  # ids of the websocket subscriptions it holds
+
+    def onOpen(self) -> None:
+        self.factory.connections.add(self)
+
+    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
+        self.factory.connections.discard(self)
+        if getattr(self, "subscriptions", None):
+            self.factory.push.drop_connection(self)
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:
+        self.last_request = time.monotonic()
+        try:
+            envelope = frames.parse_envelope(frames.decode(payload, isBinary))
+        except errors.ApiError as error:
+            self.send(frames.error_reply(None, error), isBinary)
+            return
+        if envelope.action in _CONNECTION_ACTIONS:
+            self.send(frames.reply(envelope.raw, 200), isBinary)
+            return
+        request = Request(project=frames.header(envelope.headers, "X-Project-ID"),
+                          client_id=frames.header(envelope.headers, "Client-ID"),
+                          params=envelope.body, body_size=len(payload))
+        if envelope.action == "subscription_create" and not envelope.body.get("subscriber"):
+            request.push_subscriber = f"websocket:{self.connection_id}"
+        self._begin()
+        done = threads.deferToThreadPool(self.factory.reactor, self.factory.pool,
+                                         self._run, envelope.action, request, isBinary)
+        done.addCallback(self._answer, envelope, isBinary)
+        done.addErrback(self._fail, envelope, isBinary)
+        done.addBoth(self._end)
+
+    def _run(self, action: str, request: Request, binary: bool) -> Any:
+        """In a pool thread: the action, and for a websocket subscription its listener."""
+        response = self.factory.api.dispatch(action, request)
+        if request.push_subscriber and response.status == 201:
+            self.factory.push.subscribe(self, request, response.body["subscription_id"], binary)
+        return response
+
+    def _answer(self, response: Any, envelope: frames.Envelope, binary: bool) -> None:
+        self.send(frames.reply(envelope.raw, response.status, response.body), binary)
+
+    def _fail(self, failure: Any, envelope: frames.Envelope, binary: bool) -> None:
+        error = failure.value
+        if not isinstance(error, errors.ApiError):
+            LOG.error("Unexpected error in %s", envelope.action,
+                      exc_info=(failure.type, failure.value, failure.getTracebackObject()))
+            error = errors.ApiError("The request failed unexpectedly; the error was logged.")
+        self.send(frames.error_reply(envelope.raw, error), binary)
+
+    def send(self, document: Any, binary: bool) -> None:
+        if self.state == WebSocketServerProtocol.STATE_OPEN:
+            self.sendMessage(frames.encode(document, binary), isBinary=binary)
+
+    # Backpressure: stop reading a connection that has too many requests in progress.
+    def _begin(self) -> None:
+        self.in_flight += 1
+        if self.in_flight >= self.factory.max_in_flight and not self.paused:
+            self.paused = True
+            self.transport.pauseProducing()
+
+    def _end(self, result: Any) -> None:
+        self.in_flight -= 1
+        if self.paused and self.in_flight < self.factory.max_in_flight:
+            self.paused = False
+            self.transport.resumeProducing()
+        return None
