@@ -5,7 +5,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from zaqar.storage.base import Message
-from zaqar.storage.sqlalchemy import tables as t
 
 
 def inserted_id(result: sa.CursorResult) -> int:
@@ -14,13 +13,6 @@ def inserted_id(result: sa.CursorResult) -> int:
     if key is None:  # only for a table without a primary key
         raise RuntimeError("The INSERT reported no primary key.")
     return int(key[0])
-
-
-def queue_id_query(name: str, project: str) -> sa.ScalarSelect[Any]:
-    """A scalar subquery for a queue's id, so a lookup rides along in one statement."""
-    return (sa.select(t.queues.c.id)
-            .where(t.queues.c.project == project, t.queues.c.name == name)
-            .scalar_subquery())
 
 
 MAX_ROW_ID = 2 ** 63 - 1
@@ -42,22 +34,8 @@ def parse_ids(message_ids: Any) -> list[int]:
     return [i for i in (parse_id(m) for m in message_ids) if i is not None]
 
 
-MESSAGE_COLUMNS = (t.messages.c.id, t.messages.c.body, t.messages.c.created,
-                   t.messages.c.expires, t.messages.c.claim_id, t.messages.c.claim_expires,
-                   t.messages.c.claim_count, t.messages.c.checksum)
-
-
 def to_message(row: sa.Row, at: float) -> Message:
     live_claim = row.claim_id if row.claim_expires is not None and row.claim_expires > at else None
     return Message(id=str(row.id), body=json.loads(row.body),
                    ttl=int(round(row.expires - row.created)), created=row.created,
                    claim_id=live_claim, claim_count=row.claim_count, checksum=row.checksum)
-
-
-def is_free(at: float) -> sa.ColumnElement[bool]:
-    """Not held by a live claim."""
-    return sa.or_(t.messages.c.claim_expires.is_(None), t.messages.c.claim_expires <= at)
-
-
-def is_live(at: float) -> sa.ColumnElement[bool]:
-    return t.messages.c.expires > at

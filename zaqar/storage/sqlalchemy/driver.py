@@ -8,7 +8,7 @@ from alembic.config import Config as AlembicConfig
 from oslo_config import cfg
 
 from zaqar.storage import base
-from zaqar.storage.sqlalchemy import common
+from zaqar.storage.sqlalchemy import statements
 from zaqar.storage.sqlalchemy import tables as t
 from zaqar.storage.sqlalchemy.claims import ClaimController
 from zaqar.storage.sqlalchemy.engine import create_engines
@@ -52,11 +52,12 @@ class SqlDriver(base.DataDriver):
 
     def purge_messages(self, queue: str, project: str) -> None:
         with self.writer.begin() as conn:
-            queue_id = conn.scalar(sa.select(common.queue_id_query(queue, project)))
+            queue_id = conn.scalar(statements.QUEUE_ID_LOCKED,
+                                   {"in_project": project, "in_queue": queue})
             if queue_id is None:
                 return
-            conn.execute(t.messages.delete().where(t.messages.c.queue_id == queue_id))
-            conn.execute(t.claims.delete().where(t.claims.c.queue_id == queue_id))
+            conn.execute(statements.DELETE_QUEUE_MESSAGES, {"queue_key": queue_id})
+            conn.execute(statements.DELETE_QUEUE_CLAIMS, {"queue_key": queue_id})
 
     def collect_garbage(self) -> int:
         """Delete expired rows in batches of ``[gc] batch_size``, one short transaction each."""

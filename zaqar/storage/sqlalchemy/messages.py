@@ -10,11 +10,10 @@ import sqlalchemy as sa
 
 from zaqar.storage import base, errors
 from zaqar.storage.sqlalchemy import common
-from zaqar.storage.sqlalchemy import tables as t
+from zaqar.storage.sqlalchemy import statements as s
 from zaqar.storage.sqlalchemy.engine import retry_on_deadlock
 from zaqar.storage.sqlalchemy.queues import QueueController
 
-m = t.messages.c
 ALWAYS_VISIBLE = 0.0  # visible_at of a message posted without delay
 
 if TYPE_CHECKING:
@@ -40,34 +39,19 @@ class MessageController(base.MessageController):
                      "visible_at": at + msg.delay if msg.delay else ALWAYS_VISIBLE,
                      "checksum": msg.checksum}
                     for msg in messages]
-            if not conn.dialect.insert_returning:
-                # Without INSERT ... RETURNING (MySQL proper) a multi-row insert does not
-                # tell each row's id, so insert one by one.
-                return [str(common.inserted_id(conn.execute(t.messages.insert(), row)))
-                        for row in rows]
-            ids = conn.execute(t.messages.insert().returning(m.id, sort_by_parameter_order=True),
-                               rows).scalars().all()
+            ids = _insert_messages(conn, rows)
         return [str(i) for i in ids]
 
     def list(self, queue: str, project: str, client_id: str, marker: str | None = None,
              limit: int = 10, echo: bool = False, include_claimed: bool = False,
              include_delayed: bool = False) -> list[base.Message]:
         at = self._driver.clock()
-        query = (sa.select(*common.MESSAGE_COLUMNS)
-                 .where(m.queue_id == common.queue_id_query(queue, project), common.is_live(at))
-                 .order_by(m.id).limit(limit))
-        if marker:
-            marker_id = common.parse_id(marker)
-            if marker_id is not None:
-                query = query.where(m.id > marker_id)
-        if not echo:
-            query = query.where(m.client_id != client_id)
-        if not include_claimed:
-            query = query.where(common.is_free(at))
-        if not include_delayed:
-            query = query.where(m.visible_at <= at)
+        marker_id = common.parse_id(marker) if marker else None
+        params = {"in_project": project, "in_queue": queue, "now": at, "row_limit": limit,
+                  "marker": marker_id, "client": client_id}
+        query = s.list_messages(marker_id is not None, echo, include_claimed, include_delayed)
         with self._driver.reader.connect() as conn:
-            return [common.to_message(row, at) for row in conn.execute(query)]
+            return [common.to_message(row, at) for row in conn.execute(query, params)]
 
     def get(self, queue: str, project: str, message_id: str) -> base.Message:
         found = self.bulk_get(queue, project, [message_id])
@@ -81,12 +65,10 @@ class MessageController(base.MessageController):
         if not ids:
             return []
         at = self._driver.clock()
-        query = (sa.select(*common.MESSAGE_COLUMNS)
-                 .where(m.queue_id == common.queue_id_query(queue, project), m.id.in_(ids),
-                        common.is_live(at))
-                 .order_by(m.id))
+        params = {"in_project": project, "in_queue": queue, "now": at, "row_ids": ids}
         with self._driver.reader.connect() as conn:
-            return [common.to_message(row, at) for row in conn.execute(query)]
+            return [common.to_message(row, at) for row in conn.execute(s.MESSAGES_BY_ID,
+                                                                       params)]
 
     @retry_on_deadlock
     def delete(self, queue: str, project: str, message_id: str,
@@ -95,17 +77,15 @@ class MessageController(base.MessageController):
         if row_id is None:
             return
         at = self._driver.clock()
-        in_queue = sa.and_(m.id == row_id,
-                           m.queue_id == common.queue_id_query(queue, project))
+        params = {"in_project": project, "in_queue": queue, "now": at, "row_id": row_id,
+                  "claim": claim_id}
         # The condition rides in the DELETE itself, so a claim taken between a check and
         # the delete cannot be lost; only a refused delete pays for a second look.
-        held = sa.and_(m.claim_id == claim_id, m.claim_expires > at) if claim_id \
-            else common.is_free(at)
+        delete = s.DELETE_CLAIMED_MESSAGE if claim_id else s.DELETE_FREE_MESSAGE
         with self._driver.writer.begin() as conn:
-            if conn.execute(t.messages.delete().where(in_queue, held)).rowcount:
+            if conn.execute(delete, params).rowcount:
                 return
-            row = conn.execute(sa.select(m.claim_id, m.claim_expires, m.expires)
-                               .where(in_queue)).first()
+            row = conn.execute(s.MESSAGE_CLAIM_STATE, params).first()
         if row is None or row.expires <= at:
             return
         claimed = row.claim_expires is not None and row.claim_expires > at
@@ -122,35 +102,39 @@ class MessageController(base.MessageController):
         if not ids:
             return
         at = self._driver.clock()
-        in_queue = sa.and_(m.queue_id == common.queue_id_query(queue, project), m.id.in_(ids))
+        params = {"in_project": project, "in_queue": queue, "now": at, "row_ids": ids}
         with self._driver.writer.begin() as conn:
             if claim_ids is not None:
-                rows = conn.execute(sa.select(m.id, m.claim_id, m.claim_expires)
-                                    .where(in_queue, common.is_live(at))
-                                    .with_for_update()).all()
-                for row in rows:
+                for row in conn.execute(s.MESSAGES_CLAIM_STATE_LOCKED, params):
                     if row.claim_expires is None or row.claim_expires <= at:
                         raise errors.MessageNotClaimed(str(row.id))
                     if row.claim_id not in claim_ids:
                         raise errors.MessageNotClaimedBy(str(row.id), row.claim_id)
-            conn.execute(t.messages.delete().where(in_queue))
+            conn.execute(s.DELETE_MESSAGES_IN_QUEUE, params)
 
     @retry_on_deadlock
     def pop(self, queue: str, project: str, limit: int) -> builtins.list[base.Message]:
         at = self._driver.clock()
+        params = {"in_project": project, "in_queue": queue, "now": at, "row_limit": limit}
         with self._driver.writer.begin() as conn:
-            rows = conn.execute(free_messages_query(queue, project, at, limit,
-                                                     common.MESSAGE_COLUMNS)).all()
+            rows = conn.execute(s.FREE_MESSAGES_LOCKED, params).all()
             if rows:
-                conn.execute(t.messages.delete().where(m.id.in_([row.id for row in rows])))
+                conn.execute(s.DELETE_MESSAGES, {"row_ids": [row.id for row in rows]})
         return [common.to_message(row, at) for row in rows]
 
 
-def free_messages_query(queue: str, project: str, at: float, limit: int,
-                        columns: Iterable[Any]) -> sa.Select[Any]:
-    """Oldest live, visible, unclaimed messages, row-locked, skipping rows others lock."""
-    return (sa.select(*columns)
-            .where(m.queue_id == common.queue_id_query(queue, project), common.is_live(at),
-                   m.visible_at <= at, common.is_free(at))
-            .order_by(m.id).limit(limit)
-            .with_for_update(skip_locked=True))
+def _insert_messages(conn: sa.Connection, rows: list[dict[str, Any]]) -> Sequence[int]:
+    """Insert a batch in post order and return its ids, with the fewest statements the
+    dialect allows."""
+    if conn.dialect.name == "sqlite":
+        # One executemany. The caller holds SQLite's write lock and the table uses
+        # AUTOINCREMENT, so the batch got consecutive rowids ending at the last one.
+        conn.execute(s.INSERT_MESSAGE, rows)
+        last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        return range(last - len(rows) + 1, last + 1)
+    if conn.dialect.insert_returning:
+        # PostgreSQL: one INSERT ... RETURNING, ids in parameter order.
+        return conn.execute(s.INSERT_MESSAGES_RETURNING_IDS, rows).scalars().all()
+    # MySQL proper has no INSERT ... RETURNING, and a multi-row insert tells only its
+    # first id (consecutive ids are not promised in every auto-increment lock mode).
+    return [common.inserted_id(conn.execute(s.INSERT_MESSAGE, row)) for row in rows]
