@@ -1,21 +1,39 @@
-"""The real storage engines tests run against, and how to reach them.
+"""The real storage engines tests run against: how to reach each, isolate it and empty it.
 
 Each engine is named by a URI, overridable from the environment. An engine that is not
 reachable skips its tests on a developer machine, and fails them when ``CI`` is set:
 in CI a missing server is a broken setup, never a pass.
+
+Every test session works in a private namespace of each engine, so concurrent test runs
+on one server never see each other: a schema (PostgreSQL), a database (MariaDB), a file
+(SQLite), a key prefix (Redis: ``SESSION`` in the database of ``ZAQAR_TEST_REDIS_URI``,
+15 unless set; the database is not flushed, only the session's keys are deleted).
+Between tests, ``Engine.reset`` empties the session's namespace: SQL deletes the rows,
+Redis deletes the keys under the prefix.
 """
+import abc
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+import redis
 import sqlalchemy as sa
+
+from zaqar import conf as zaqar_conf
+from zaqar.storage.base import DataDriver
+from zaqar.storage.redis import connection
+from zaqar.storage.sqlalchemy import tables
+
+# Names this test session's private schema, database or key prefix.
+SESSION = f"zaqar_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
-class Engine:
+class Engine(abc.ABC):
     name: str
     uri_env: str
     default_uri: str | None
@@ -24,13 +42,25 @@ class Engine:
     def uri(self) -> str | None:
         return os.environ.get(self.uri_env, self.default_uri)
 
+    @abc.abstractmethod
+    def conf_groups(self) -> dict[str, dict[str, Any]]:
+        """Configuration groups that select this engine (for ``make_conf(**groups)``)."""
 
-SQL_ENGINES = (
-    Engine("sqlite", "ZAQAR_TEST_SQLITE_URI", None),  # None: a fresh file per test session
-    Engine("postgresql", "ZAQAR_TEST_POSTGRESQL_URI",
-           "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
-    Engine("mysql", "ZAQAR_TEST_MYSQL_URI", "mysql+pymysql://root@127.0.0.1:3306/test"),
-)
+    @abc.abstractmethod
+    def check_reachable(self) -> None:
+        """Skip (fail under CI) when the engine cannot be reached."""
+
+    @abc.abstractmethod
+    def scratch_namespace(self) -> AbstractContextManager[None]:
+        """The session's private namespace, removed at its end."""
+
+    @abc.abstractmethod
+    def start_empty(self) -> None:
+        """Leave nothing of an earlier run before the session's driver is prepared."""
+
+    @abc.abstractmethod
+    def reset(self, driver: DataDriver) -> None:
+        """Empty the session's store between tests; the driver stays prepared."""
 
 
 def unavailable(engine: Engine, reason: str) -> None:
@@ -41,56 +71,150 @@ def unavailable(engine: Engine, reason: str) -> None:
     pytest.skip(message)
 
 
-def check_sql_reachable(engine: Engine) -> None:
-    if engine.uri is None:
-        return
-    probe = sa.create_engine(engine.uri)
-    try:
-        with probe.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as error:  # any driver's connection error
-        unavailable(engine, str(error).splitlines()[0])
-    finally:
-        probe.dispose()
+class SqlEngine(Engine):
+    def conf_groups(self) -> dict[str, dict[str, Any]]:
+        groups: dict[str, dict[str, Any]] = {"drivers": {"message_store": "sqlalchemy"}}
+        if self.uri:
+            groups["drivers:message_store:sqlalchemy"] = {"uri": self.uri}
+        return groups
+
+    def check_reachable(self) -> None:
+        if self.uri is None:
+            return
+        probe = sa.create_engine(self.uri)
+        try:
+            with probe.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except Exception as error:  # any driver's connection error
+            unavailable(self, str(error).splitlines()[0])
+        finally:
+            probe.dispose()
+
+    @contextmanager
+    def scratch_namespace(self) -> Iterator[None]:
+        """A private schema (PostgreSQL) or database (MariaDB).
+
+        The engine's URI variable is pointed at it for the session, so processes the
+        tests spawn inherit it. An unreachable server is left alone: its tests report it
+        when they run.
+        """
+        base = self.uri
+        if base is None:
+            yield
+            return
+        url = sa.make_url(base)
+        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        backend = url.get_backend_name()
+        try:
+            with admin.connect() as conn:
+                if backend == "postgresql":
+                    conn.execute(sa.text(f'CREATE SCHEMA "{SESSION}"'))
+                    scratch = url.update_query_dict({"options": f"-csearch_path={SESSION}"})
+                else:
+                    conn.execute(sa.text(f"CREATE DATABASE `{SESSION}` CHARACTER SET utf8mb4"))
+                    scratch = url.set(database=SESSION)
+        except Exception:  # unreachable: check_reachable reports it per test
+            admin.dispose()
+            yield
+            return
+        os.environ[self.uri_env] = scratch.render_as_string(hide_password=False)
+        try:
+            yield
+        finally:
+            os.environ.pop(self.uri_env, None)
+            if base != self.default_uri:
+                os.environ[self.uri_env] = base
+            with admin.connect() as conn:
+                drop = f'DROP SCHEMA "{SESSION}" CASCADE' if backend == "postgresql" \
+                    else f"DROP DATABASE `{SESSION}`"
+                conn.execute(sa.text(drop))
+            admin.dispose()
+
+    def start_empty(self) -> None:
+        """Drop our tables so migrations start from nothing, as on a new database."""
+        if self.uri is None:
+            return
+        engine = sa.create_engine(self.uri)
+        with engine.begin() as conn:
+            tables.metadata.drop_all(conn)
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        engine.dispose()
+
+    def reset(self, driver: DataDriver) -> None:
+        with driver.writer.begin() as conn:
+            for table in reversed(tables.metadata.sorted_tables):
+                conn.execute(table.delete())
 
 
-@contextmanager
-def scratch_namespace(engine: Engine) -> Iterator[None]:
-    """Give this test session a private schema (PostgreSQL) or database (MariaDB).
+class RedisEngine(Engine):
+    group = "drivers:message_store:redis"
 
-    The engine's URI variable is pointed at it for the session, so processes the tests
-    spawn inherit it, and concurrent test runs on one server never see each other's rows.
-    An unreachable server is left alone: its tests report it when they run.
-    """
-    base = engine.uri
-    if base is None:
-        yield
-        return
-    url = sa.make_url(base)
-    name = f"zaqar_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    backend = url.get_backend_name()
-    try:
-        with admin.connect() as conn:
-            if backend == "postgresql":
-                conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-                scratch = url.update_query_dict({"options": f"-csearch_path={name}"})
-            else:
-                conn.execute(sa.text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-                scratch = url.set(database=name)
-    except Exception:  # unreachable: check_sql_reachable reports it per test
-        admin.dispose()
-        yield
-        return
-    os.environ[engine.uri_env] = scratch.render_as_string(hide_password=False)
-    try:
-        yield
-    finally:
-        os.environ.pop(engine.uri_env, None)
-        if base != engine.default_uri:
-            os.environ[engine.uri_env] = base
-        with admin.connect() as conn:
-            drop = f'DROP SCHEMA "{name}" CASCADE' if backend == "postgresql" \
-                else f"DROP DATABASE `{name}`"
-            conn.execute(sa.text(drop))
-        admin.dispose()
+    def conf_groups(self) -> dict[str, dict[str, Any]]:
+        return {"drivers": {"message_store": "redis"},
+                self.group: {"uri": self.uri, "key_prefix": SESSION}}
+
+    def check_reachable(self) -> None:
+        client = self._probe()
+        try:
+            client.ping()
+        except (redis.RedisError, ValueError) as error:
+            unavailable(self, str(error).splitlines()[0])
+        finally:
+            client.close()
+
+    @contextmanager
+    def scratch_namespace(self) -> Iterator[None]:
+        """The session's key prefix needs no setup; its keys are deleted at the end."""
+        try:
+            yield
+        finally:
+            client = self._probe()
+            try:
+                _delete_session_keys(client)
+            except redis.RedisError:
+                pass  # unreachable: its tests reported it
+            finally:
+                client.close()
+
+    def start_empty(self) -> None:
+        client = self._probe()
+        try:
+            _delete_session_keys(client)
+        finally:
+            client.close()
+
+    def reset(self, driver: DataDriver) -> None:
+        _delete_session_keys(driver.client)
+
+    def _probe(self) -> redis.Redis:
+        """A client that gives up at once, for checks and cleanup."""
+        uri = self.uri or ""
+        conf = zaqar_conf.new_conf(default_config_files=[], overrides={self.group: {
+            "uri": uri, "max_reconnect_attempts": 0, "socket_connect_timeout": 1.0}})
+        return connection.connect(connection.parse_uri(uri), conf[self.group])
+
+
+def _delete_session_keys(client: redis.Redis) -> None:
+    """Every key under the session's prefix (SESSION holds no glob characters)."""
+    batch: list[bytes] = []
+    for key in client.scan_iter(match=f"{SESSION}:*", count=1000):
+        batch.append(key)
+        if len(batch) == 1000:
+            client.unlink(*batch)
+            batch = []
+    if batch:
+        client.unlink(*batch)
+
+
+SQL_ENGINES: tuple[Engine, ...] = (
+    SqlEngine("sqlite", "ZAQAR_TEST_SQLITE_URI", None),  # None: a fresh file per session
+    SqlEngine("postgresql", "ZAQAR_TEST_POSTGRESQL_URI",
+              "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    SqlEngine("mysql", "ZAQAR_TEST_MYSQL_URI", "mysql+pymysql://root@127.0.0.1:3306/test"),
+)
+REDIS = RedisEngine("redis", "ZAQAR_TEST_REDIS_URI", "redis://127.0.0.1:6379/15")
+ENGINES: tuple[Engine, ...] = (*SQL_ENGINES, REDIS)
+
+
+def by_name(name: str) -> Engine:
+    return next(engine for engine in ENGINES if engine.name == name)

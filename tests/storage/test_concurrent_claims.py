@@ -1,10 +1,10 @@
 """Claims, pops and posts under real concurrency: several OS processes, one queue.
 
-Each worker is a separate process (``spawn``) with its own ``SqlDriver`` built from the
-engine's URI, as separate server workers would be. All of them wait behind a barrier,
-then race on the same queue. They report what they saw; the parent checks that no
-message was held by two claims at once, that every message was consumed exactly once,
-and that nothing was lost.
+Each worker is a separate process (``spawn``) with its own driver, loaded by its entry
+point from the engine's configuration, as separate server workers would be. All of them
+wait behind a barrier, then race on the same queue. They report what they saw; the
+parent checks that no message was held by two claims at once, that every message was
+consumed exactly once, and that nothing was lost.
 
 A hold is reported as the window during which the worker *knew* it held the message:
 from the moment ``claims.create`` returned to the moment it started deleting or
@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import make_conf
+from tests.engines import Engine
+from zaqar.storage import load_driver
 from zaqar.storage.base import DataDriver, NewMessage
-from zaqar.storage.sqlalchemy.driver import SqlDriver
-from zaqar.storage.sqlalchemy.engine import database_uri
 
 P = "project-concurrency"
 CLIENT = "5d3c5a0e-6c1f-4b8e-9f0e-2c5b7d1e8a41"
@@ -50,16 +50,16 @@ class Hold:
 
 def _serve_jobs(index: int, inbox: Any, start: Any, reports: Any) -> None:
     """Main loop of each spawned process: run the jobs of the inbox until None comes."""
-    for job, uri, data_dir, args in iter(inbox.get, None):
-        reports.put({"worker": index, **_run_job(job, uri, data_dir, start, index, args)})
+    for job, groups, data_dir, args in iter(inbox.get, None):
+        reports.put({"worker": index, **_run_job(job, groups, data_dir, start, index, args)})
 
 
-def _run_job(job: Callable[..., dict], uri: str, data_dir: str, start: Any, index: int,
+def _run_job(job: Callable[..., dict], groups: dict, data_dir: str, start: Any, index: int,
              args: tuple) -> dict:
     """One job on a driver of this process's own, started with everyone at the barrier."""
     driver = None
     try:
-        driver = SqlDriver(make_conf(data_dir, uri))
+        driver = load_driver(make_conf(data_dir, **groups))
         driver.queues.stats(args[0], P)  # open the connection before the race starts
         start.wait(timeout=60)
         return job(driver, random.Random(index), index, *args)
@@ -184,12 +184,16 @@ class WorkerPool:
         for process in self._processes:
             process.start()
 
-    def run(self, driver: DataDriver, data_dir: Any, job: Callable[..., dict],
+    def run(self, engine: Engine, driver: DataDriver, job: Callable[..., dict],
             *args: Any) -> list[dict]:
-        """Run ``job`` in every process against ``driver``'s database; their reports."""
+        """Run ``job`` in every process against ``driver``'s store; their reports.
+
+        Workers configure ``engine`` as ``driver`` was; the data directory holds
+        SQLite's database file.
+        """
         assert self._processes, "the worker pool was closed after an earlier failure"
         for inbox in self._inboxes:
-            inbox.put((job, database_uri(driver.conf), str(data_dir), args))
+            inbox.put((job, engine.conf_groups(), driver.conf.data_dir, args))
         reports: list[dict] = []
         deadline = time.monotonic() + WORKER_DEADLINE + 30  # the first run imports first
         while len(reports) < self.size and time.monotonic() < deadline:
@@ -278,11 +282,11 @@ def _claims_held_at_once(holds: list[Hold]) -> int:
 
 # -- tests ----------------------------------------------------------------------------
 
-def test_concurrent_claimers_never_share_a_message_and_consume_each_once(driver, workers, tmp_path):
+def test_concurrent_claimers_never_share_a_message_and_consume_each_once(engine, driver, workers):
     queue = "claimed-concurrently"
     posted = _post_many(driver, queue, MESSAGES)
 
-    reports = workers.run(driver, tmp_path, _consume_by_claims, queue, 0.3)
+    reports = workers.run(engine, driver, _consume_by_claims, queue, 0.3)
 
     holds = [Hold(*hold[:2], report["worker"], *hold[2:])
              for report in reports for hold in report["holds"]]
@@ -303,11 +307,11 @@ def test_concurrent_claimers_never_share_a_message_and_consume_each_once(driver,
     assert any(times > 1 for times in claims_per_message.values())
 
 
-def test_concurrent_pops_take_each_message_once(driver, workers, tmp_path):
+def test_concurrent_pops_take_each_message_once(engine, driver, workers):
     queue = "popped-concurrently"
     posted = _post_many(driver, queue, MESSAGES)
 
-    reports = workers.run(driver, tmp_path, _consume_by_pops, queue)
+    reports = workers.run(engine, driver, _consume_by_pops, queue)
 
     popped = [item for report in reports for item in report["popped"]]
     times_popped = Counter(mid for mid, _ in popped)
@@ -318,10 +322,10 @@ def test_concurrent_pops_take_each_message_once(driver, workers, tmp_path):
     _assert_queue_empty(driver, queue)
 
 
-def test_concurrent_posts_are_all_listed_in_each_producers_order(driver, workers, tmp_path):
+def test_concurrent_posts_are_all_listed_in_each_producers_order(engine, driver, workers):
     queue = "posted-concurrently"
 
-    reports = workers.run(driver, tmp_path, _produce_or_follow, queue, 100)
+    reports = workers.run(engine, driver, _produce_or_follow, queue, 100)
 
     listed = _list_all(driver, queue)
     position = {msg.id: i for i, msg in enumerate(listed)}

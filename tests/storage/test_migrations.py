@@ -1,15 +1,20 @@
-"""The alembic migrations build exactly the schema of tables.py, on every engine.
+"""The alembic migrations build exactly the schema of tables.py, on every SQL engine.
 
 ``session_driver`` (tests/conftest.py) starts each engine from an empty database and runs
 the migrations; autogenerate then compares what they built with the table definitions.
 """
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from tests import engines
 from zaqar.storage.sqlalchemy import tables
 from zaqar.storage.sqlalchemy.driver import MIGRATIONS
+
+pytestmark = pytest.mark.parametrize("engine", [e.name for e in engines.SQL_ENGINES],
+                                     indirect=True)
 
 COMPARE_OPTIONS = {"compare_type": True, "compare_server_default": True}
 

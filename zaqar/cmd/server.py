@@ -7,8 +7,6 @@ then builds its own storage engine (connections are never shared across fork).
 """
 import logging
 import os
-import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Sequence
@@ -18,6 +16,7 @@ from gunicorn.app.base import BaseApplication
 from oslo_config import cfg
 
 from zaqar import bootstrap, conf
+from zaqar.cmd.children import WebsocketProcesses, wait_for_stop_signal
 from zaqar.storage import load_driver
 
 LOG = logging.getLogger("zaqar.server")
@@ -105,14 +104,6 @@ def websocket_main() -> None:
     _serve_websocket(sys.argv[1:])
 
 
-def _start_websocket_process(argv: Sequence[str]) -> subprocess.Popen[bytes]:
-    # A plain subprocess, not multiprocessing: gunicorn forks its workers from this
-    # process, and a multiprocessing child would be inherited by each of them (their
-    # exit would then try to join a process that is not theirs).
-    code = "from zaqar.cmd.server import websocket_main; websocket_main()"
-    return subprocess.Popen([sys.executable, "-c", code, *argv])
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     _setup_logging()
     args = list(sys.argv[1:] if argv is None else argv)
@@ -123,47 +114,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     storage = load_driver(config)
     storage.prepare()
     storage.close()
-    if "wsgi" not in transports:
-        _serve_websocket(args)
-        return
-    websocket = _start_websocket_process(args) if "websocket" in transports else None
     master = os.getpid()
-    wsgi = config["drivers:transport:wsgi"]
-    LOG.info("Serving Zaqar v2 REST API on http://%s:%d/ (storage: %s)", _host(wsgi.bind),
-             wsgi.port, config.drivers.message_store)
-    stopping, websocket_died = threading.Event(), threading.Event()
-    if websocket is not None:
-        threading.Thread(target=_watch, args=(websocket, stopping, websocket_died),
-                         name="zaqar-websocket-watch", daemon=True).start()
+    websockets = None
+    if "websocket" in transports:
+        websockets = WebsocketProcesses(args, config["drivers:transport:websocket"].workers)
     try:
-        GunicornServer(config).run()
+        if "wsgi" in transports:
+            wsgi = config["drivers:transport:wsgi"]
+            LOG.info("Serving Zaqar v2 REST API on http://%s:%d/ (storage: %s)",
+                     _host(wsgi.bind), wsgi.port, config.drivers.message_store)
+            GunicornServer(config).run()
+        else:
+            wait_for_stop_signal()
     finally:
-        # A worker leaves run() through here too (gunicorn forks inside it): only the
-        # master owns the websocket process.
-        if websocket is not None and os.getpid() == master:
-            stopping.set()
-            _stop(websocket)
-            if websocket_died.is_set():
-                sys.exit("zaqar-server: the websocket server exited unexpectedly (see its "
-                         "log above); the REST API was stopped too.")
-
-
-def _watch(child: subprocess.Popen[bytes], stopping: threading.Event,
-           died: threading.Event) -> None:
-    """Stop the whole server if the websocket process dies on its own (a port already in
-    use, a crash): half a service that looks healthy is worse than a clear failure."""
-    child.wait()
-    if not stopping.is_set():
-        died.set()
-        LOG.error("The websocket server exited with code %s; stopping", child.returncode)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
-def _stop(child: subprocess.Popen[bytes]) -> None:
-    child.terminate()
-    try:
-        child.wait(10)
-    except subprocess.TimeoutExpired:
-        LOG.warning("The websocket server ignored SIGTERM for 10 s; killing it")
-        child.kill()
-        child.wait()
+        # A gunicorn worker leaves run() through here too (gunicorn forks inside it):
+        # only the master owns the websocket processes.
+        if websockets is not None and os.getpid() == master:
+            websockets.stop()
+            if websockets.died.is_set():
+                sys.exit("zaqar-server: a websocket server exited unexpectedly (see its "
+                         "log above); the whole server was stopped.")

@@ -9,7 +9,8 @@ OPTS = [
                 help="Transports zaqar-server serves: 'wsgi' (the REST API), 'websocket', "
                      "or both."),
     cfg.StrOpt("message_store", default="sqlalchemy",
-               help="Storage driver for messages, queues, claims and subscriptions."),
+               help="Storage driver for messages, queues, claims and subscriptions: "
+                    "'sqlalchemy' (SQLite, PostgreSQL, MariaDB) or 'redis'."),
     cfg.StrOpt("management_store", default="sqlalchemy",
                help="Storage driver for management data (pools, flavors)."),
 ]

@@ -1,4 +1,6 @@
 """Options of the ``[drivers:transport:websocket]`` group: the websocket server."""
+import os
+
 from oslo_config import cfg
 
 GROUP = "drivers:transport:websocket"
@@ -7,6 +9,9 @@ OPTS = [
     cfg.HostAddressOpt("bind", default="127.0.0.1", help="Address the websocket server "
                        "listens on."),
     cfg.PortOpt("port", default=9000, help="Port the websocket server listens on."),
+    cfg.IntOpt("workers", default=os.cpu_count() or 1, sample_default="number of CPU cores",
+               min=1, help="Websocket server processes; more than one share the port "
+                           "(SO_REUSEPORT) and the kernel spreads connections over them."),
     cfg.IntOpt("max_frame_size", default=1024 * 1024, min=1024,
                help="Largest accepted frame (message) in bytes. Frames up to this size "
                     "that break a document limit get an error reply; larger ones close "
@@ -14,8 +19,10 @@ OPTS = [
     cfg.IntOpt("max_in_flight", default=64, min=1,
                help="Requests one connection may have in progress at once; past that the "
                     "server stops reading from it until replies go out (backpressure)."),
-    cfg.IntOpt("thread_pool_size", default=16, min=1,
-               help="Threads running storage calls, so the reactor never blocks on them."),
+    cfg.IntOpt("thread_pool_size", default=4, min=1,
+               help="Threads running storage calls, so the reactor never blocks on them. "
+                    "Few suffice: requests are short, and more threads only contend for "
+                    "the interpreter lock."),
     cfg.IntOpt("ping_interval", default=30, min=0,
                help="Seconds between keep-alive pings to each client; 0 turns pings off."),
     cfg.IntOpt("ping_timeout", default=10, min=1,

@@ -29,7 +29,7 @@ class ClaimController(base.ClaimController):
         at = self._driver.clock()
         claim_id = uuid.uuid4().hex
         life = at + ttl + grace
-        with self._driver.writer.begin() as conn:
+        with self._driver.write() as conn:
             rows = conn.execute(s.FREE_MESSAGES_LOCKED, {
                 "in_project": project, "in_queue": queue, "now": at, "row_limit": limit}).all()
             if not rows:
@@ -69,14 +69,14 @@ class ClaimController(base.ClaimController):
         params = {"in_project": project, "in_queue": queue, "now": at, "claim": claim_id,
                   "claim_ttl": ttl, "claim_grace": grace, "claim_until": at + ttl,
                   "life_until": at + ttl + grace}
-        with self._driver.writer.begin() as conn:
+        with self._driver.write() as conn:
             if not conn.execute(s.RENEW_CLAIM, params).rowcount:
                 raise errors.ClaimDoesNotExist(claim_id, queue)
             conn.execute(s.RENEW_CLAIMED_MESSAGES, params)
 
     @retry_on_deadlock
     def delete(self, queue: str, project: str, claim_id: str) -> None:
-        with self._driver.writer.begin() as conn:
+        with self._driver.write() as conn:
             queue_id = conn.scalar(s.QUEUE_ID, {"in_project": project, "in_queue": queue})
             if queue_id is None:
                 return

@@ -1,5 +1,7 @@
 """The SQL data driver: engines, schema migrations, garbage collection."""
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -11,7 +13,7 @@ from zaqar.storage import base
 from zaqar.storage.sqlalchemy import statements
 from zaqar.storage.sqlalchemy import tables as t
 from zaqar.storage.sqlalchemy.claims import ClaimController
-from zaqar.storage.sqlalchemy.engine import create_engines
+from zaqar.storage.sqlalchemy.engine import SqliteWriteGate, create_engines
 from zaqar.storage.sqlalchemy.messages import MessageController
 from zaqar.storage.sqlalchemy.queues import QueueController
 from zaqar.storage.sqlalchemy.subscriptions import SubscriptionController
@@ -25,11 +27,19 @@ class SqlDriver(base.DataDriver):
 
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
-        self.reader, self.writer = create_engines(conf)
+        engines = create_engines(conf)
+        self.reader, self.writer, self._write_gate = (engines.reader, engines.writer,
+                                                      engines.write_gate)
         self.queues = QueueController(self)
         self.messages = MessageController(self)
         self.claims = ClaimController(self)
         self.subscriptions = SubscriptionController(self)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """One write transaction: committed on success, rolled back on error."""
+        with self._write_gate, self.writer.begin() as conn:
+            yield conn
 
     def prepare(self) -> None:
         """Run the alembic migrations up to head, unless ``auto_migrate`` is off."""
@@ -37,7 +47,7 @@ class SqlDriver(base.DataDriver):
             return
         alembic_conf = AlembicConfig()
         alembic_conf.set_main_option("script_location", str(MIGRATIONS))
-        with self.writer.begin() as conn:
+        with self.write() as conn:
             alembic_conf.attributes["connection"] = conn
             command.upgrade(alembic_conf, "head")
 
@@ -51,7 +61,7 @@ class SqlDriver(base.DataDriver):
         return True
 
     def purge_messages(self, queue: str, project: str) -> None:
-        with self.writer.begin() as conn:
+        with self.write() as conn:
             queue_id = conn.scalar(statements.QUEUE_ID_LOCKED,
                                    {"in_project": project, "in_queue": queue})
             if queue_id is None:
@@ -65,7 +75,7 @@ class SqlDriver(base.DataDriver):
         removed = 0
         for table in (t.messages, t.claims, t.subscriptions):
             while True:
-                with self.writer.begin() as conn:
+                with self.write() as conn:
                     # Select then delete by key: MySQL refuses LIMIT inside IN (subquery).
                     expired = conn.scalars(sa.select(table.c.id)
                                            .where(table.c.expires <= self.clock())
@@ -80,3 +90,5 @@ class SqlDriver(base.DataDriver):
     def close(self) -> None:
         self.reader.dispose()
         self.writer.dispose()
+        if isinstance(self._write_gate, SqliteWriteGate):
+            self._write_gate.close()

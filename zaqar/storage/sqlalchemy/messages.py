@@ -12,6 +12,7 @@ from zaqar.storage import base, errors
 from zaqar.storage.sqlalchemy import common
 from zaqar.storage.sqlalchemy import statements as s
 from zaqar.storage.sqlalchemy.engine import retry_on_deadlock
+from zaqar.storage.sqlalchemy.group_commit import GroupCommitter, PendingPost
 from zaqar.storage.sqlalchemy.queues import QueueController
 
 ALWAYS_VISIBLE = 0.0  # visible_at of a message posted without delay
@@ -23,24 +24,41 @@ if TYPE_CHECKING:
 class MessageController(base.MessageController):
     def __init__(self, driver: SqlDriver) -> None:
         self._driver = driver
+        self._committer = GroupCommitter(self._write_batch)
 
-    @retry_on_deadlock
     def post(self, queue: str, project: str, messages: Sequence[base.NewMessage],
              client_id: str) -> list[str]:
         at = self._driver.clock()
-        with self._driver.writer.begin() as conn:
-            queue_id, _ = QueueController.ensure(conn, queue, project, at)
-            # An undelayed message is visible from the start, not from ``at``: a reader
-            # whose clock reads a little earlier would otherwise hide it while listing a
-            # later one (posted by a writer whose ``at`` came first but who got the lock
-            # second), and its marker would step over it for good.
-            rows = [{"queue_id": queue_id, "body": json.dumps(msg.body), "client_id": client_id,
-                     "created": at, "expires": at + msg.ttl,
-                     "visible_at": at + msg.delay if msg.delay else ALWAYS_VISIBLE,
-                     "checksum": msg.checksum}
-                    for msg in messages]
-            ids = _insert_messages(conn, rows)
+        # An undelayed message is visible from the start, not from ``at``: a reader whose
+        # clock reads a little earlier would otherwise hide it while listing a later one
+        # (posted by a writer whose ``at`` came first but who got the lock second), and
+        # its marker would step over it for good.
+        rows = [{"body": json.dumps(msg.body), "client_id": client_id, "created": at,
+                 "expires": at + msg.ttl,
+                 "visible_at": at + msg.delay if msg.delay else ALWAYS_VISIBLE,
+                 "checksum": msg.checksum}
+                for msg in messages]
+        ids = self._committer.post(PendingPost(project, queue, rows))
         return [str(i) for i in ids]
+
+    @retry_on_deadlock
+    def _write_batch(self, batch: builtins.list[PendingPost]) -> None:
+        """Every post of ``batch`` in one transaction, in arrival order."""
+        at = self._driver.clock()
+        with self._driver.write() as conn:
+            # Queue rows are locked in one order, so batches of two processes that touch
+            # the same queues cannot deadlock.
+            queue_ids = {scope: QueueController.ensure(conn, scope[1], scope[0], at)[0]
+                         for scope in sorted({(p.project, p.queue) for p in batch})}
+            rows: builtins.list[dict[str, Any]] = []
+            for pending in batch:
+                queue_id = queue_ids[(pending.project, pending.queue)]
+                rows.extend({**row, "queue_id": queue_id} for row in pending.rows)
+            ids = _insert_messages(conn, rows)
+        start = 0
+        for pending in batch:
+            pending.ids = ids[start:start + len(pending.rows)]
+            start += len(pending.rows)
 
     def list(self, queue: str, project: str, client_id: str, marker: str | None = None,
              limit: int = 10, echo: bool = False, include_claimed: bool = False,
@@ -82,7 +100,7 @@ class MessageController(base.MessageController):
         # The condition rides in the DELETE itself, so a claim taken between a check and
         # the delete cannot be lost; only a refused delete pays for a second look.
         delete = s.DELETE_CLAIMED_MESSAGE if claim_id else s.DELETE_FREE_MESSAGE
-        with self._driver.writer.begin() as conn:
+        with self._driver.write() as conn:
             if conn.execute(delete, params).rowcount:
                 return
             row = conn.execute(s.MESSAGE_CLAIM_STATE, params).first()
@@ -103,7 +121,7 @@ class MessageController(base.MessageController):
             return
         at = self._driver.clock()
         params = {"in_project": project, "in_queue": queue, "now": at, "row_ids": ids}
-        with self._driver.writer.begin() as conn:
+        with self._driver.write() as conn:
             if claim_ids is not None:
                 for row in conn.execute(s.MESSAGES_CLAIM_STATE_LOCKED, params):
                     if row.claim_expires is None or row.claim_expires <= at:
@@ -116,7 +134,7 @@ class MessageController(base.MessageController):
     def pop(self, queue: str, project: str, limit: int) -> builtins.list[base.Message]:
         at = self._driver.clock()
         params = {"in_project": project, "in_queue": queue, "now": at, "row_limit": limit}
-        with self._driver.writer.begin() as conn:
+        with self._driver.write() as conn:
             rows = conn.execute(s.FREE_MESSAGES_LOCKED, params).all()
             if rows:
                 conn.execute(s.DELETE_MESSAGES, {"row_ids": [row.id for row in rows]})
@@ -127,10 +145,17 @@ def _insert_messages(conn: sa.Connection, rows: list[dict[str, Any]]) -> Sequenc
     """Insert a batch in post order and return its ids, with the fewest statements the
     dialect allows."""
     if conn.dialect.name == "sqlite":
-        # One executemany. The caller holds SQLite's write lock and the table uses
-        # AUTOINCREMENT, so the batch got consecutive rowids ending at the last one.
-        conn.execute(s.INSERT_MESSAGE, rows)
-        last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        # One executemany on the DBAPI cursor (SQLAlchemy's per-row parameter handling
+        # costs more than the insert). The caller holds SQLite's write lock and the table
+        # uses AUTOINCREMENT, so the batch got consecutive rowids ending at the last one.
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(s.SQLITE_INSERT_MESSAGE,
+                               [tuple(row[name] for name in s.SQLITE_INSERT_COLUMNS)
+                                for row in rows])
+            last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
+        finally:
+            cursor.close()
         return range(last - len(rows) + 1, last + 1)
     if conn.dialect.insert_returning:
         # PostgreSQL: one INSERT ... RETURNING, ids in parameter order.

@@ -22,7 +22,7 @@ class QueueController(base.QueueController):
 
     @retry_on_deadlock
     def create(self, name: str, project: str, metadata: dict[str, Any] | None = None) -> bool:
-        with self._driver.writer.begin() as conn:
+        with self._driver.write() as conn:
             return self.ensure(conn, name, project, self._driver.clock(), metadata)[1]
 
     @staticmethod
@@ -70,7 +70,7 @@ class QueueController(base.QueueController):
 
     @retry_on_deadlock
     def set_metadata(self, name: str, project: str, metadata: dict[str, Any]) -> None:
-        with self._driver.writer.begin() as conn:
+        with self._driver.write() as conn:
             result = conn.execute(s.SET_QUEUE_METADATA, {
                 "in_project": project, "in_queue": name, "new_metadata": json.dumps(metadata)})
         if result.rowcount == 0:
@@ -78,7 +78,7 @@ class QueueController(base.QueueController):
 
     @retry_on_deadlock
     def delete(self, name: str, project: str) -> None:
-        with self._driver.writer.begin() as conn:
+        with self._driver.write() as conn:
             queue_id = conn.scalar(s.QUEUE_ID_LOCKED, {"in_project": project, "in_queue": name})
             if queue_id is None:
                 return

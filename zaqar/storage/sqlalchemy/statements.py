@@ -58,6 +58,10 @@ def list_queues(after_marker: bool) -> sa.Select[Any]:
 # -- messages -------------------------------------------------------------------------
 
 INSERT_MESSAGE = t.messages.insert()
+SQLITE_INSERT_COLUMNS = ("queue_id", "body", "client_id", "created", "expires", "visible_at",
+                         "checksum")
+SQLITE_INSERT_MESSAGE = (f"INSERT INTO messages ({', '.join(SQLITE_INSERT_COLUMNS)}) "
+                         f"VALUES ({', '.join('?' * len(SQLITE_INSERT_COLUMNS))})")
 INSERT_MESSAGES_RETURNING_IDS = t.messages.insert().returning(m.id,
                                                               sort_by_parameter_order=True)
 MESSAGES_BY_ID = (sa.select(*MESSAGE_COLUMNS).where(IN_QUEUE, ROW_IDS, LIVE)

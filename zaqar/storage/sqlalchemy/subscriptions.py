@@ -41,7 +41,7 @@ class SubscriptionController(base.SubscriptionController):
         at = self._driver.clock()
         subscription_id = uuid.uuid4().hex
         digest = _digest(subscriber)
-        with self._driver.writer.begin() as conn:
+        with self._driver.write() as conn:
             # An expired twin still holds the unique key until GC; it is dead, so replace it.
             conn.execute(t.subscriptions.delete().where(
                 s.project == project, s.source == queue, s.subscriber_digest == digest,
@@ -89,7 +89,7 @@ class SubscriptionController(base.SubscriptionController):
         if not values:
             self.get(queue, project, subscription_id)
             return
-        with self._driver.writer.begin() as conn:
+        with self._driver.write() as conn:
             query = t.subscriptions.update().where(s.id == subscription_id,
                                                    self._scope(queue, project, at))
             try:
@@ -102,7 +102,7 @@ class SubscriptionController(base.SubscriptionController):
 
     @retry_on_deadlock
     def confirm(self, queue: str, project: str, subscription_id: str, confirmed: bool) -> None:
-        with self._driver.writer.begin() as conn:
+        with self._driver.write() as conn:
             found = conn.execute(sa.select(s.id).where(
                 s.id == subscription_id, self._scope(queue, project, self._driver.clock()))).first()
             if found is None:
@@ -112,12 +112,12 @@ class SubscriptionController(base.SubscriptionController):
 
     @retry_on_deadlock
     def delete(self, queue: str, project: str, subscription_id: str) -> None:
-        with self._driver.writer.begin() as conn:
+        with self._driver.write() as conn:
             conn.execute(t.subscriptions.delete().where(
                 s.id == subscription_id, s.project == project, s.source == queue))
 
     @retry_on_deadlock
     def purge(self, queue: str, project: str) -> None:
-        with self._driver.writer.begin() as conn:
+        with self._driver.write() as conn:
             conn.execute(t.subscriptions.delete().where(s.project == project,
                                                         s.source == queue))

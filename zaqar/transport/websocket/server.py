@@ -1,11 +1,32 @@
 """Run the websocket server on the Twisted reactor until SIGTERM/SIGINT."""
 import logging
+import socket
 
 from oslo_config import cfg
 
 from zaqar.api import Api
 
 LOG = logging.getLogger(__name__)
+
+
+def _listening_socket(bind: str, port: int, shared: bool) -> socket.socket:
+    """A listening socket; ``shared`` lets the other worker processes bind the same port.
+
+    Raises OSError when the port is taken (by anything not sharing it).
+    """
+    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        listener.bind((bind, port))
+        listener.listen(1024)
+    except OSError:
+        listener.close()
+        raise
+    listener.setblocking(False)
+    return listener
 
 
 def serve(api: Api, conf: cfg.ConfigOpts) -> None:
@@ -19,7 +40,9 @@ def serve(api: Api, conf: cfg.ConfigOpts) -> None:
     factory = MessagingServerFactory(api, conf, reactor)
     # Listen before starting the thread pool: a port in use must end the process, and
     # live pool threads would keep it from exiting.
-    reactor.listenTCP(group.port, factory, interface=group.bind)
+    listener = _listening_socket(group.bind, group.port, shared=group.workers > 1)
+    reactor.adoptStreamPort(listener.fileno(), listener.family, factory)
+    listener.close()  # the reactor holds its own duplicate
     factory.start()
 
     def _going_away() -> None:

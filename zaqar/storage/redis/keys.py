@@ -1,0 +1,108 @@
+"""Where everything lives in Redis: the key layout.
+
+Every key starts with ``[drivers:message_store:redis] key_prefix`` (``P`` below). A
+*scope* is one queue name in one project; messages, claims and subscriptions belong to
+one scope. Queue names never hold ``:`` (the api layer admits ``[a-zA-Z0-9_-]`` only),
+so ``<kind>:<queue>:<project>`` names one scope's key whatever the project id holds.
+
+Global and per project:
+
+- ``P:message-ids``            STRING  the last message id handed out (INCRBY); ids are
+                                       never reused, in any queue
+- ``P:scopes``                 SET     ``<queue>:<project>`` of every scope holding
+                                       anything, for garbage collection
+- ``P:queues:<project>``       ZSET    queue names, all scored 0 (lexical order, markers)
+- ``P:queue-metadata:<project>`` HASH  queue name -> metadata (JSON); a queue exists
+                                       while it has a field here
+
+Per scope (``<S>`` is ``<queue>:<project>``):
+
+- ``P:messages:<S>``   ZSET  message id -> id: post order, for listing and markers
+- ``P:bodies:<S>``     HASH  message id -> body (JSON)
+- ``P:states:<S>``     HASH  message id -> state (msgpack map, see scripts/common.lua)
+- ``P:expiries:<S>``   ZSET  message id -> when it expires (garbage collection, stats)
+- ``P:free:<S>``       ZSET  message id -> id: the candidates of claims and pops, oldest
+                             first (a hint; a message's state has the last word)
+- ``P:delayed:<S>``    ZSET  message id -> when its delay ends
+- ``P:claimed:<S>``    ZSET  message id -> when its claim ends
+- ``P:claims:<S>``     HASH  claim id -> claim (msgpack map: ttl, grace, created,
+                             expires, ids of the messages it took)
+- ``P:claim-expiries:<S>``        ZSET  claim id -> when it expires
+- ``P:subscriptions:<S>``         HASH  subscription id -> subscription (msgpack map)
+- ``P:subscribers:<S>``           HASH  subscriber URI -> subscription id (uniqueness)
+- ``P:subscription-expiries:<S>`` ZSET  subscription id -> when it expires
+
+Every script gets a scope's keys in the order of :class:`ScopeKeys` (scripts/common.lua
+names them the same way), so each declares all the keys it may touch.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class ScopeKeys(NamedTuple):
+    """The keys of one scope, in the order the Lua scripts receive them as KEYS."""
+
+    queue_names: str
+    queue_metadata: str
+    scopes: str
+    message_ids: str
+    messages: str
+    bodies: str
+    states: str
+    expiries: str
+    free: str
+    delayed: str
+    claimed: str
+    claims: str
+    claim_expiries: str
+    subscriptions: str
+    subscribers: str
+    subscription_expiries: str
+
+    @property
+    def of_messages(self) -> tuple[str, ...]:
+        """The keys a queue's messages and claims live in (deleted with the queue)."""
+        return (self.messages, self.bodies, self.states, self.expiries, self.free,
+                self.delayed, self.claimed, self.claims, self.claim_expiries)
+
+    @property
+    def of_subscriptions(self) -> tuple[str, ...]:
+        return self.subscriptions, self.subscribers, self.subscription_expiries
+
+
+class Keyspace:
+    """Names the keys of one deployment (one ``key_prefix``)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.message_ids = f"{prefix}:message-ids"
+        self.scopes = f"{prefix}:scopes"
+
+    def queue_names(self, project: str) -> str:
+        return f"{self.prefix}:queues:{project}"
+
+    def queue_metadata(self, project: str) -> str:
+        return f"{self.prefix}:queue-metadata:{project}"
+
+    def scope(self, queue: str, project: str) -> ScopeKeys:
+        def key(kind: str) -> str:
+            return f"{self.prefix}:{kind}:{queue}:{project}"
+
+        return ScopeKeys(
+            self.queue_names(project), self.queue_metadata(project), self.scopes,
+            self.message_ids, key("messages"), key("bodies"), key("states"),
+            key("expiries"), key("free"), key("delayed"), key("claimed"), key("claims"),
+            key("claim-expiries"), key("subscriptions"), key("subscribers"),
+            key("subscription-expiries"))
+
+
+def scope_member(queue: str, project: str) -> str:
+    """A scope as a member of the ``scopes`` set."""
+    return f"{queue}:{project}"
+
+
+def parse_scope_member(member: str) -> tuple[str, str]:
+    """(queue, project) of a ``scopes`` member."""
+    queue, _, project = member.partition(":")
+    return queue, project

@@ -1,0 +1,35 @@
+-- Remove a scope's expired messages, claims and subscriptions, up to `batch` of each.
+-- ARGV: now, batch, queue name, scope member.
+-- Returns {removed, more}: more is 1 when a batch was full (run again).
+-- A scope with neither a queue nor subscriptions leaves SCOPES.
+local batch, queue, scope = tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local removed, more = 0, 0
+
+local function expired(index)
+    local ids = redis.call('ZRANGEBYSCORE', index, '-inf', NOW, 'LIMIT', 0, batch)
+    if #ids == batch then more = 1 end
+    removed = removed + #ids
+    return ids
+end
+
+remove_messages(expired(EXPIRIES))
+local claims = expired(CLAIM_EXPIRIES)
+call_in_pieces('HDEL', CLAIMS, claims, 1)
+call_in_pieces('ZREM', CLAIM_EXPIRIES, claims, 1)
+for _, id in ipairs(expired(SUBSCRIPTION_EXPIRIES)) do
+    local raw = redis.call('HGET', SUBSCRIPTIONS, id)
+    if raw then
+        local subscriber = cmsgpack.unpack(raw).s
+        if redis.call('HGET', SUBSCRIBERS, subscriber) == id then
+            redis.call('HDEL', SUBSCRIBERS, subscriber)
+        end
+        redis.call('HDEL', SUBSCRIPTIONS, id)
+    end
+    redis.call('ZREM', SUBSCRIPTION_EXPIRIES, id)
+end
+
+if redis.call('HEXISTS', QUEUE_METADATA, queue) == 0
+        and redis.call('EXISTS', SUBSCRIPTIONS) == 0 then
+    redis.call('SREM', SCOPES, scope)
+end
+return {removed, more}

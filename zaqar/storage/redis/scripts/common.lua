@@ -1,0 +1,150 @@
+-- Prepended to every script (zaqar/storage/redis/scripts.py).
+--
+-- KEYS: one scope's keys, in the order of zaqar/storage/redis/keys.py ScopeKeys.
+-- ARGV[1]: "now", from the driver's clock: every expiry decision is made against it,
+-- never against the Redis server's clock.
+--
+-- Times are doubles. Never turn one into text with tostring() or "..": that keeps 14
+-- digits. Numbers given to redis.call() keep all 17, so pass them as numbers (or pass
+-- ARGV[1] itself, as AFTER_NOW does).
+--
+-- A message's state (STATES, msgpack map):
+--   c  created            e  expires (claims push it to claim end + grace)
+--   v  visible from (0 when posted without delay)
+--   k  client id of the poster
+--   ci claim id, ce claim end (absent when never claimed or released)
+--   n  times claimed      h  checksum (absent when none)
+local QUEUE_NAMES, QUEUE_METADATA, SCOPES, MESSAGE_IDS = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local MESSAGES, BODIES, STATES, EXPIRIES = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local FREE, DELAYED, CLAIMED = KEYS[9], KEYS[10], KEYS[11]
+local CLAIMS, CLAIM_EXPIRIES = KEYS[12], KEYS[13]
+local SUBSCRIPTIONS, SUBSCRIBERS, SUBSCRIPTION_EXPIRIES = KEYS[14], KEYS[15], KEYS[16]
+
+local NOW = tonumber(ARGV[1])
+local AFTER_NOW = '(' .. ARGV[1]
+local BATCH = 100
+-- Message and claim keys expire on their own this long after the last thing in them
+-- does: a safety net should garbage collection never run. Relative, so it holds under
+-- any clock the driver uses.
+local SAFETY_MARGIN = 3600
+
+local function load_state(id)
+    local raw = redis.call('HGET', STATES, id)
+    if raw then return cmsgpack.unpack(raw) end
+    return nil
+end
+
+local function save_state(id, state)
+    redis.call('HSET', STATES, id, cmsgpack.pack(state))
+end
+
+local function claim_is_live(state)
+    return state.ce ~= nil and state.ce > NOW
+end
+
+local function is_free(state)
+    -- Live, visible and held by no live claim: what a claim or a pop may take.
+    return state.e > NOW and state.v <= NOW and not claim_is_live(state)
+end
+
+-- redis.call(command, key, ...args) in pieces of BATCH groups of `width` arguments
+-- (field and value: 2): Lua's unpack() takes a few thousand values at most.
+local function call_in_pieces(command, key, args, width)
+    local piece = BATCH * width
+    for start = 1, #args, piece do
+        redis.call(command, key, unpack(args, start, math.min(start + piece - 1, #args)))
+    end
+end
+
+-- Remove messages from every structure; ids that are not stored are no error.
+local function remove_messages(ids)
+    for _, hash in ipairs({STATES, BODIES}) do call_in_pieces('HDEL', hash, ids, 1) end
+    for _, index in ipairs({MESSAGES, EXPIRIES, FREE, DELAYED, CLAIMED}) do
+        call_in_pieces('ZREM', index, ids, 1)
+    end
+end
+
+-- Messages whose delay or claim ended become candidates of claims and pops again.
+local function release_due()
+    for _, index in ipairs({DELAYED, CLAIMED}) do
+        local due = redis.call('ZRANGEBYSCORE', index, '-inf', NOW)
+        for _, id in ipairs(due) do
+            redis.call('ZADD', FREE, tonumber(id), id)
+        end
+        if #due > 0 then redis.call('ZREMRANGEBYSCORE', index, '-inf', NOW) end
+    end
+end
+
+-- Up to `limit` free messages, oldest first, taken out of FREE. Expired ones met on the
+-- way leave FREE too (garbage collection removes them); ones a process with a later
+-- clock released early stay until they are free by ours.
+local function take_free(limit)
+    local taken, dropped = {}, {}
+    local offset = 0
+    while #taken < limit do
+        local ids = redis.call('ZRANGE', FREE, offset, offset + BATCH - 1)
+        if #ids == 0 then break end
+        for _, id in ipairs(ids) do
+            local state = load_state(id)
+            if state == nil or state.e <= NOW then
+                dropped[#dropped + 1] = id
+            elseif is_free(state) then
+                taken[#taken + 1] = id
+                if #taken == limit then break end
+            end
+        end
+        offset = offset + #ids
+    end
+    call_in_pieces('ZREM', FREE, taken, 1)
+    call_in_pieces('ZREM', FREE, dropped, 1)
+    return taken
+end
+
+-- id, state, body of each message, flat: what the Python side decodes.
+local function message_triples(ids)
+    if #ids == 0 then return {} end
+    local states = redis.call('HMGET', STATES, unpack(ids))
+    local bodies = redis.call('HMGET', BODIES, unpack(ids))
+    local out = {}
+    for i, id in ipairs(ids) do
+        out[#out + 1] = id
+        out[#out + 1] = states[i]
+        out[#out + 1] = bodies[i]
+    end
+    return out
+end
+
+-- Keep the safety-net expiry of `keys` at least half the margin beyond `last` (the
+-- latest time anything in them lives until, in the driver's clock): when it is shorter,
+-- push it to the whole margin beyond. Never shortened; renewed about once per half
+-- margin under steady traffic, not on every call.
+local function keep_keys_alive(keys, last)
+    if last == nil then return end
+    local ms = math.ceil((last - NOW + SAFETY_MARGIN) * 1000)
+    local enough = ms - SAFETY_MARGIN * 500
+    for _, key in ipairs(keys) do
+        local current = redis.call('PTTL', key)
+        if current ~= -2 and current < enough then redis.call('PEXPIRE', key, ms) end
+    end
+end
+
+local function latest(index)
+    local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
+    if #last == 0 then return nil end
+    return tonumber(last[2])
+end
+
+-- Called by every script that may create a message or claim key, after its writes.
+local function keep_messages_alive()
+    local last_message, last_claim = latest(EXPIRIES), latest(CLAIM_EXPIRIES)
+    local last = last_message
+    if last == nil or (last_claim ~= nil and last_claim > last) then last = last_claim end
+    keep_keys_alive({MESSAGES, BODIES, STATES, EXPIRIES, FREE, DELAYED, CLAIMED, CLAIMS,
+                     CLAIM_EXPIRIES}, last)
+end
+
+local function keep_subscriptions_alive()
+    keep_keys_alive({SUBSCRIPTIONS, SUBSCRIBERS, SUBSCRIPTION_EXPIRIES},
+                    latest(SUBSCRIPTION_EXPIRIES))
+end
+
