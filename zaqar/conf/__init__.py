@@ -7,8 +7,18 @@ from collections.abc import Sequence
 
 from oslo_config import cfg
 
-from zaqar.conf import (cors, default, drivers, gc, redis, signed_url, sqlalchemy, transport,
-                        websocket, wsgi)
+from zaqar.conf import (
+    cors,
+    default,
+    drivers,
+    gc,
+    redis,
+    signed_url,
+    sqlalchemy,
+    transport,
+    websocket,
+    wsgi,
+)
 
 _MODULES = (default, drivers, transport, wsgi, websocket, sqlalchemy, redis, gc, signed_url,
             cors)
