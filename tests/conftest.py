@@ -51,3 +51,12 @@ def driver(engine: engines.Engine, session_driver: DataDriver) -> Iterator[DataD
     """The session's driver with an empty store, so tests do not see each other."""
     engine.reset(session_driver)
     yield session_driver
+
+
+@pytest.fixture
+def another_driver(driver: DataDriver) -> Iterator[DataDriver]:
+    """A second driver of ``driver``'s store, with connections of its own (as another
+    process of the service would have)."""
+    other = load_driver(driver.conf)
+    yield other
+    other.close()

@@ -1,10 +1,11 @@
 """Composition root: configuration → storage driver → api layer → transport app."""
-import falcon
+from wsgiref.types import WSGIApplication
+
 from oslo_config import cfg
 
 from zaqar.api import Api
 from zaqar.storage import load_driver
-from zaqar.transport.wsgi.app import create_app
+from zaqar.transport.wsgi.app import create_wsgi_app
 
 
 def build_api(conf: cfg.ConfigOpts) -> Api:
@@ -13,5 +14,5 @@ def build_api(conf: cfg.ConfigOpts) -> Api:
     return Api(load_driver(conf), conf)
 
 
-def build_wsgi_app(conf: cfg.ConfigOpts) -> falcon.App:
-    return create_app(build_api(conf), conf)
+def build_wsgi_app(conf: cfg.ConfigOpts) -> WSGIApplication:
+    return create_wsgi_app(build_api(conf), conf)

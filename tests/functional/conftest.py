@@ -5,6 +5,8 @@ virtualenv, on free ports (REST and websocket), with a fresh SQLite database in 
 temporary directory. Each test talks to it through :class:`Rest`, whose session carries a
 Client-ID and an X-Project-ID of its own, so tests never see each other's queues;
 websocket tests connect to ``ServerProcess.ws_url`` through the ``websocket_url`` fixture.
+Tests that need another configuration (another storage engine) start their own server
+with :func:`running_server`.
 """
 import os
 import signal
@@ -14,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,10 +135,11 @@ def _wait_until_serving(server: ServerProcess) -> None:
             pytest.fail(f"zaqar-server exited with {server.process.returncode} before "
                         f"serving:\n{server.output()}", pytrace=False)
         try:
+            # 401: serving behind Keystone (tests/functional/keystone/), no token sent.
             if requests.get(server.url + "/v2/ping", headers=headers,
-                            timeout=2).status_code == 204:
+                            timeout=2).status_code in (204, 401):
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a worker still booting
             pass
         time.sleep(0.1)
     server.process.kill()
@@ -160,19 +164,28 @@ def _wait_until_websocket_serving(server: ServerProcess) -> None:
                 f"{STARTUP_TIMEOUT} s:\n{server.output()}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def zaqar_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One ``zaqar-server`` for the session; stopped with SIGTERM, which must be clean."""
-    directory = tmp_path_factory.mktemp("zaqar-server")
+@contextmanager
+def running_server(directory: Path, override: str = "",
+                   websocket_ready: bool = False) -> Iterator[ServerProcess]:
+    """A ``zaqar-server`` in ``directory``, serving once entered (its websocket API too
+    with ``websocket_ready``); stopped with SIGTERM on exit, which must be clean.
+
+    ``override`` is configuration read after the default one, so its values win.
+    """
     port, websocket_port = _free_ports(2)
-    config = _write_config(directory, port, websocket_port)
+    command = _server_command(_write_config(directory, port, websocket_port))
+    if override:
+        (directory / "override.conf").write_text(override)
+        command += ["--config-file", str(directory / "override.conf")]
     log_path = directory / "server.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(_server_command(config), stdout=log,
-                                   stderr=subprocess.STDOUT, cwd=directory)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                   cwd=directory)
     server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path,
                            f"ws://127.0.0.1:{websocket_port}/", directory / "data")
     _wait_until_serving(server)
+    if websocket_ready:
+        _wait_until_websocket_serving(server)
     yield server
     process.send_signal(signal.SIGTERM)
     try:
@@ -184,6 +197,13 @@ def zaqar_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
                     f"{server.output()}", pytrace=False)
     assert returncode == 0, f"zaqar-server exited with {returncode}:\n{server.output()}"
     assert "Traceback" not in server.output(), server.output()
+
+
+@pytest.fixture(scope="session")
+def zaqar_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One ``zaqar-server`` (SQLite) for the session."""
+    with running_server(tmp_path_factory.mktemp("zaqar-server")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -2,16 +2,12 @@
 real websocket client: the documented examples, every action in JSON text frames and in
 MsgPack binary frames, and server push to websocket subscriptions."""
 import json
-import random
-import statistics
 import time
-import uuid
 
 import pytest
-import requests
 
 from tests.functional.conftest import Rest
-from tests.functional.websocket_client import WsClient, connections
+from tests.functional.websocket_client import WsClient, connections, subscribe_here
 
 PUSH_TIMEOUT = 5.0
 
@@ -40,14 +36,6 @@ def connect(websocket_url):
 def rest_for(server_url: str, client: WsClient) -> Rest:
     """A REST client (its own Client-ID) in the websocket client's project."""
     return Rest(server_url, client.project)
-
-
-def subscribe_here(client: WsClient, queue: str) -> str:
-    """A websocket subscription: the server pushes the queue's new messages to ``client``."""
-    reply = client.request("subscription_create", {"queue_name": queue, "ttl": 3600,
-                                                   "options": {}})
-    assert reply.status == 201, reply.document
-    return reply.body["subscription_id"]
 
 
 def test_documented_examples_are_answered_as_documented(connect):
@@ -234,31 +222,3 @@ def test_connection_answers_after_errors(connect):
                                         "claim_id": "nope"}).status == 404
     assert client.request("queue_create", {"queue_name": "still-here"}).status == 201
     assert client.request("queue_get", {"queue_name": "still-here"}).status == 200
-
-
-def test_push_latency_from_rest_post_to_websocket_push(connect, zaqar_server):
-    """Measured, not asserted: the time from a REST post to its push, over 50 posts.
-
-    Posts start at random offsets within a push interval (0.05 s by default): posting
-    right after each push would always just miss a poll and measure a whole interval."""
-    subscriber = connect()
-    subscribe_here(subscriber, "latency")
-    session = requests.Session()
-    session.headers.update({"Client-ID": str(uuid.uuid4()),
-                            "X-Project-ID": subscriber.project})
-    url = f"{zaqar_server.url}/v2/queues/latency/messages"
-    latencies = []
-    for n in range(50):
-        time.sleep(random.uniform(0, 0.05))
-        started = time.perf_counter()
-        resp = session.post(url, json={"messages": [{"body": n, "ttl": 300}]}, timeout=10)
-        assert resp.status_code == 201
-        push = subscriber.push(PUSH_TIMEOUT)
-        latencies.append(time.perf_counter() - started)
-        assert [m["body"] for m in push.body["messages"]] == [n]
-    session.close()
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, round(0.99 * len(latencies)) - 1)]
-    print(f"\npush latency REST post -> websocket push over {len(latencies)} posts: "
-          f"median {statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
-          f"max {latencies[-1] * 1000:.1f} ms")

@@ -107,6 +107,14 @@ class WsClient:
         self.conn.close()
 
 
+def subscribe_here(client: WsClient, queue: str) -> str:
+    """A websocket subscription: the server pushes the queue's new messages to ``client``."""
+    reply = client.request("subscription_create", {"queue_name": queue, "ttl": 3600,
+                                                   "options": {}})
+    assert reply.status == 201, reply.document
+    return reply.body["subscription_id"]
+
+
 @contextmanager
 def connections(url: str) -> Iterator[Any]:
     """Yields ``open(project=None, binary=False) -> WsClient``; closes them all after."""

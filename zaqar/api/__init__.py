@@ -6,15 +6,18 @@ errors to statuses all live here, once.
 """
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from oslo_config import cfg
 
 from zaqar.api import errors
+from zaqar.api.access import AccessControl
 from zaqar.api.claims import ClaimActions
 from zaqar.api.health import HealthActions
 from zaqar.api.messages import MessageActions
 from zaqar.api.queues import QueueActions
 from zaqar.api.request import Request, Response, ScopedRequest
+from zaqar.api.share import ShareActions
 from zaqar.api.subscriptions import SubscriptionActions
 from zaqar.api.validation import Validator
 from zaqar.storage import errors as storage_errors
@@ -26,7 +29,7 @@ __all__ = ["Api", "Request", "Response", "ScopedRequest", "errors"]
 
 ACTION_NAMES = (
     "queue_create", "queue_list", "queue_get", "queue_update", "queue_delete",
-    "queue_get_stats", "queue_purge",
+    "queue_get_stats", "queue_purge", "queue_share",
     "message_post", "message_list", "message_get", "message_get_many", "message_delete",
     "message_delete_many", "message_pop",
     "claim_create", "claim_get", "claim_update", "claim_delete",
@@ -68,8 +71,10 @@ class Api:
     def __init__(self, storage: DataDriver, conf: cfg.ConfigOpts) -> None:
         self.storage = storage
         self.validate = Validator(conf)
+        self.access = AccessControl(conf, self.validate)
         groups = [cls(storage, self.validate, conf) for cls in (
-            QueueActions, MessageActions, ClaimActions, SubscriptionActions, HealthActions)]
+            QueueActions, MessageActions, ClaimActions, SubscriptionActions, HealthActions,
+            ShareActions)]
         self.actions: dict[str, Callable[[ScopedRequest], Response]] = {}
         self.probes: dict[str, Callable[[Request], Response]] = {}
         for name in ACTION_NAMES:
@@ -80,16 +85,36 @@ class Api:
         self.queues = groups[0]
 
     def dispatch(self, action: str, req: Request) -> Response:
-        """Run one action. Raises ApiError (BadRequest for an unknown action)."""
+        """Run one action for a caller (see zaqar.api.access for who may). Raises
+        ApiError (BadRequest for an unknown action, Forbidden when the caller may not)."""
         if action not in self.actions and action not in self.probes:
             raise errors.BadRequest(f"Unknown action {action!r}.", "Invalid action")
-        client_id = self.validate.client_id(req.client_id)
-        project = None if action in self.probes else self.validate.project_id(req.project)
+        if action in self.probes:
+            self.validate.client_id(req.client_id)
+            self.access.check_projectless(action, req)
+            self.validate.json_document(req.params)
+            return self._call(action, self.probes[action], req)
+        scoped = self.scope(action, req)
         self.validate.json_document(req.params)
+        return self.run(action, scoped)
+
+    def scope(self, action: str, req: Request) -> ScopedRequest:
+        """``req`` with its Client-ID checked and the project it may run ``action`` in.
+
+        Raises BadRequest (a malformed Client-ID or project) or Forbidden (the caller may
+        not run the action).
+        """
+        client_id = self.validate.client_id(req.client_id)
+        return req.scoped(self.access.project(action, req), client_id)
+
+    def run(self, action: str, req: ScopedRequest) -> Response:
+        """Run an action for a request whose project and caller were already checked:
+        the server acting on its own (websocket push for a subscription it accepted)."""
+        return self._call(action, self.actions[action], req)
+
+    def _call(self, action: str, handler: Callable[[Any], Response], req: Request) -> Response:
         try:
-            if project is None:
-                return self.probes[action](req)
-            return self.actions[action](req.scoped(project, client_id))
+            return handler(req)
         except storage_errors.StorageError as error:
             raise to_api_error(error) from error
         except self.storage.transient_errors as error:

@@ -20,6 +20,11 @@ class BadRequest(ApiError):
     title = "Invalid API request"
 
 
+class Unauthorized(ApiError):
+    status = 401
+    title = "Unauthorized"
+
+
 class Forbidden(ApiError):
     status = 403
     title = "Forbidden"

@@ -3,6 +3,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from zaqar.api.errors import BadRequest
+from zaqar.auth.credentials import Credentials
+from zaqar.auth.signed_url import SignedHeaders
 
 
 @dataclass(slots=True)
@@ -13,7 +15,9 @@ class Request:
     ``message_ids``, ``ttl``...); transports translate their paths and query strings into
     it. ``project`` and ``client_id`` are as the caller sent them: the dispatcher checks
     them and hands actions scoped to a project a :class:`ScopedRequest`. ``body_size`` is
-    the size in bytes of the encoded request body, when known.
+    the size in bytes of the encoded request body, when known. ``credentials`` is the
+    identity the transport authenticated (a validated token), ``signature`` the
+    pre-signed URL headers the request carries: the dispatcher decides from them.
     """
 
     project: str | None
@@ -23,6 +27,8 @@ class Request:
     # Set by a transport that can push to the caller itself (a websocket connection):
     # the subscriber recorded when ``subscription_create`` names none.
     push_subscriber: str | None = None
+    credentials: Credentials | None = None
+    signature: SignedHeaders | None = None
 
     def scoped(self, project: str, client_id: str) -> "ScopedRequest":
         """This request with the project and Client-ID the dispatcher checked."""

@@ -32,5 +32,11 @@ OPTS = [
                     "subscription is closed (close code 4000); 0 keeps idle connections."),
     cfg.FloatOpt("push_interval", default=0.05, min=0.01,
                  help="Seconds between looks for new messages on queues that websocket "
-                      "subscribers listen to (the SQL storage's delivery channel)."),
+                      "subscribers listen to, with a storage that does not announce "
+                      "posts (SQL): the delivery channel there."),
+    cfg.FloatOpt("push_safety_interval", default=1.0, min=0.01,
+                 help="With a storage that announces posts (Redis pub/sub), subscribed "
+                      "queues are looked at as soon as a post is announced, and every "
+                      "this many seconds as well: the latest a message whose "
+                      "announcement was lost (while reconnecting) is pushed."),
 ]

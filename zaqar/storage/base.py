@@ -214,6 +214,16 @@ class SubscriptionController(abc.ABC):
         """Delete every subscription of a queue."""
 
 
+class Watch(abc.ABC):
+    """A running watch of an engine's post announcements (:meth:`DataDriver.watch_posts`)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop watching; safe to call twice. No call of ``on_post`` starts once it
+        returns (one under way is waited for); the watch's connection is released soon
+        after, in the watch's own thread."""
+
+
 class DataDriver(abc.ABC):
     """One storage engine: its controllers and its housekeeping.
 
@@ -248,6 +258,19 @@ class DataDriver(abc.ABC):
     @abc.abstractmethod
     def collect_garbage(self) -> int:
         """Remove expired messages, claims and subscriptions; returns rows removed."""
+
+    def watch_posts(self, on_post: Callable[[str, str], None]) -> Watch | None:
+        """Call ``on_post(queue, project)`` soon after messages are posted to a queue, by
+        any process or node using the same store; None when the engine cannot announce
+        posts (then callers poll).
+
+        An announcement is a hint that something was posted there, not the messages: it
+        comes after the post is stored, from a thread of the watch's own, at most once,
+        and may be lost (while the watch reconnects, for one). Callers that must see every
+        message still look for them now and then. ``on_post`` should return quickly; an
+        exception it raises is logged and the watch goes on.
+        """
+        return None
 
     @abc.abstractmethod
     def close(self) -> None: ...

@@ -8,6 +8,7 @@ everything.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import redis
 from oslo_config import cfg
@@ -20,6 +21,7 @@ from zaqar.storage.redis.messages import MessageController
 from zaqar.storage.redis.queues import QueueController
 from zaqar.storage.redis.scripts import Scripts, run
 from zaqar.storage.redis.subscriptions import SubscriptionController
+from zaqar.storage.redis.watch import PostWatch
 
 LOG = logging.getLogger(__name__)
 GROUP = "drivers:message_store:redis"
@@ -93,6 +95,12 @@ class RedisDriver(base.DataDriver):
             members = [member for member, (_, more) in zip(members, replies, strict=True)
                        if more]
         return removed
+
+    def watch_posts(self, on_post: Callable[[str, str], None]) -> PostWatch:
+        """Listen on the ``posts`` channel the post script publishes to (keys.py), on a
+        connection of the watch's own; see :class:`PostWatch`."""
+        return PostWatch(self.client, self.keyspace.posts, on_post,
+                         self.conf[GROUP].reconnect_sleep)
 
     def close(self) -> None:
         self.client.close()

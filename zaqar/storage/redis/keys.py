@@ -32,6 +32,11 @@ Per scope (``<S>`` is ``<queue>:<project>``):
 - ``P:subscribers:<S>``           HASH  subscriber URI -> subscription id (uniqueness)
 - ``P:subscription-expiries:<S>`` ZSET  subscription id -> when it expires
 
+One pub/sub channel (not a key):
+
+- ``P:posts``  the post script PUBLISHes the scope member (``<queue>:<project>``) of
+               every batch it stores: what ``RedisDriver.watch_posts`` listens to
+
 Every script gets a scope's keys in the order of :class:`ScopeKeys` (scripts/common.lua
 names them the same way), so each declares all the keys it may touch.
 """
@@ -78,6 +83,7 @@ class Keyspace:
         self.prefix = prefix
         self.message_ids = f"{prefix}:message-ids"
         self.scopes = f"{prefix}:scopes"
+        self.posts = f"{prefix}:posts"  # a pub/sub channel
 
     def queue_names(self, project: str) -> str:
         return f"{self.prefix}:queues:{project}"

@@ -27,10 +27,12 @@ class MessageController(base.MessageController):
 
     def post(self, queue: str, project: str, messages: Sequence[base.NewMessage],
              client_id: str) -> list[str]:
-        """One script: the queue is created if needed and the batch gets consecutive ids."""
+        """One script: the queue is created if needed, the batch gets consecutive ids
+        and is announced to :meth:`RedisDriver.watch_posts`."""
         if not messages:
             return []
-        args: list[Any] = [queue, scope_member(queue, project), client_id, len(messages)]
+        args: list[Any] = [queue, scope_member(queue, project), client_id,
+                           self._driver.keyspace.posts, len(messages)]
         for message in messages:
             args += [json.dumps(message.body), message.ttl, message.delay,
                      message.checksum or ""]

@@ -36,11 +36,15 @@ class MessagingServerFactory(WebSocketServerFactory):  # type: ignore[misc]
         self.pool = ThreadPool(minthreads=1, maxthreads=group.thread_pool_size,
                                name="zaqar-websocket")
         self.push = PushHub(api, reactor, self.pool, group.push_interval,
-                            conf.transport.max_messages_per_page)
+                            group.push_safety_interval, conf.transport.max_messages_per_page)
         self._idle_check = task.LoopingCall(self._close_idle)
         self._idle_check.clock = reactor
 
     def start(self) -> None:
+        if self.api.access.keystone:
+            # Now, not at the first authenticate (importing keystonemiddleware is slow),
+            # and a bad [keystone_authtoken] stops the server at once.
+            self.api.access.token_validator()
         self.pool.start()
         self.push.start()
         if self.idle_timeout:

@@ -10,7 +10,10 @@ from autobahn.twisted.websocket import WebSocketServerProtocol
 from twisted.internet import threads
 
 from zaqar.api import Request, errors
+from zaqar.auth.credentials import Credentials
+from zaqar.auth.signed_url import SignedHeaders
 from zaqar.transport.websocket import frames
+from zaqar.transport.websocket.session import ConnectionAuth
 
 if TYPE_CHECKING:
     from zaqar.transport.websocket.factory import MessagingServerFactory
@@ -22,6 +25,7 @@ CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001  # server shutting down
 CLOSE_TOO_BIG = 1009  # frame over max_frame_size (sent by Autobahn itself)
 CLOSE_IDLE = 4000  # no request for idle_timeout seconds and no live subscription
+CLOSE_AUTH_EXPIRED = 4003  # the token of the connection's authenticate expired (upstream's)
 
 # Actions the transport answers itself: they concern the connection, not storage.
 _CONNECTION_ACTIONS = frozenset({"authenticate"})
@@ -36,12 +40,15 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
         self.paused = False
         self.last_request = time.monotonic()
         self.subscriptions: set[str] = set()  # ids of the websocket subscriptions it holds
+        self.auth = ConnectionAuth(self.factory.reactor, self._auth_expired)
 
     def onOpen(self) -> None:
         self.factory.connections.add(self)
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
         self.factory.connections.discard(self)
+        if hasattr(self, "auth"):
+            self.auth.clear()
         if getattr(self, "subscriptions", None):
             self.factory.push.drop_connection(self)
 
@@ -53,11 +60,14 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
             self.send(frames.error_reply(None, error), isBinary)
             return
         if envelope.action in _CONNECTION_ACTIONS:
-            self.send(frames.reply(envelope.raw, 200), isBinary)
+            self._authenticate(envelope, isBinary)
             return
         request = Request(project=frames.header(envelope.headers, "X-Project-ID"),
                           client_id=frames.header(envelope.headers, "Client-ID"),
-                          params=envelope.body, body_size=len(payload))
+                          params=envelope.body, body_size=len(payload),
+                          credentials=self.auth.credentials,
+                          signature=SignedHeaders.from_headers(
+                              lambda name: frames.header(envelope.headers, name)))
         if envelope.action == "subscription_create" and not envelope.body.get("subscriber"):
             request.push_subscriber = f"websocket:{self.connection_id}"
         self._begin()
@@ -71,8 +81,36 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
         """In a pool thread: the action, and for a websocket subscription its listener."""
         response = self.factory.api.dispatch(action, request)
         if request.push_subscriber and response.status == 201:
-            self.factory.push.subscribe(self, request, response.body["subscription_id"], binary)
+            self.factory.push.subscribe(self, self.factory.api.scope(action, request),
+                                        response.body["subscription_id"], binary)
         return response
+
+    def _authenticate(self, envelope: frames.Envelope, binary: bool) -> None:
+        """``authenticate``: with Keystone on, validate the X-Auth-Token of its headers
+        (off the reactor); the connection then acts with that token's identity until it
+        expires (close code CLOSE_AUTH_EXPIRED). With authentication off: 200."""
+        if not self.factory.api.access.keystone:
+            self.send(frames.reply(envelope.raw, 200), binary)
+            return
+        self.auth.clear()
+        self._begin()
+        done = threads.deferToThreadPool(
+            self.factory.reactor, self.factory.pool, self.factory.api.access.authenticate,
+            frames.header(envelope.headers, "X-Auth-Token"),
+            frames.header(envelope.headers, "X-Project-ID"))
+        done.addCallback(self._authenticated, envelope, binary)
+        done.addErrback(self._fail, envelope, binary)
+        done.addBoth(self._end)
+
+    def _authenticated(self, credentials: Credentials | None, envelope: frames.Envelope,
+                       binary: bool) -> None:
+        if self.state != WebSocketServerProtocol.STATE_OPEN:
+            return  # closed while Keystone was asked
+        self.auth.set(credentials)
+        self.send(frames.reply(envelope.raw, 200), binary)
+
+    def _auth_expired(self) -> None:
+        self.sendClose(CLOSE_AUTH_EXPIRED, "Authentication expired.")
 
     def _answer(self, response: Any, envelope: frames.Envelope, binary: bool) -> None:
         self.send(frames.reply(envelope.raw, response.status, response.body), binary)

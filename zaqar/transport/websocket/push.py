@@ -1,12 +1,17 @@
 """Server push: deliver messages posted to a queue to the websocket subscribers of it.
 
-The channel is the storage itself: every ``push_interval`` this process asks, for each
-live websocket subscription it holds, for messages after the last one it pushed. So a
-message posted through any process or node of the service (REST or websocket) reaches
-every subscriber, with a delay of at most one interval plus one query. Subscriptions
+The channel is the storage itself: this process asks, for each live websocket
+subscription it holds, for messages after the last one it pushed. So a message posted
+through any process or node of the service (REST or websocket) reaches every
+subscriber. When the storage announces posts (``DataDriver.watch_posts``: Redis
+pub/sub), the subscriptions of a queue are looked at as soon as a post to it is
+announced, and all of them every ``push_safety_interval`` in case an announcement was
+lost; otherwise all are looked at every ``push_interval``. Subscriptions
 end when their connection closes, when they are deleted, or when their ttl passes; a
 subscription is looked up again before each delivery, so nothing posted after its end
-is pushed.
+is pushed. The lookups run as the server (``Api.run``) in the project the subscription
+was authorized for when it was created; a connection whose token expires is closed,
+which ends its subscriptions.
 """
 from __future__ import annotations
 
@@ -17,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet import task, threads
 
-from zaqar.api import Api, Request, errors
+from zaqar.api import Api, ScopedRequest, errors
 from zaqar.transport.websocket import frames
 
 if TYPE_CHECKING:
+    from zaqar.storage.base import Watch
     from zaqar.transport.websocket.protocol import MessagingProtocol
 
 LOG = logging.getLogger(__name__)
@@ -40,39 +46,55 @@ class Listener:
     marker: str | None
     next_check: float
 
+    @property
+    def scope(self) -> tuple[str, str]:
+        """(queue, project), as the storage announces posts."""
+        return self.queue, self.project
+
 
 class PushHub:
     def __init__(self, api: Api, reactor: Any, pool: Any, interval: float,
-                 page_size: int) -> None:
+                 safety_interval: float, page_size: int) -> None:
         self._api = api
         self._reactor = reactor
         self._pool = pool
         self._page_size = page_size
         self._listeners: dict[str, Listener] = {}
+        # Subscription ids per scope, and scopes announced since their last look; the
+        # watch's thread reads _by_scope (one dict lookup, atomic).
+        self._by_scope: dict[tuple[str, str], set[str]] = {}
+        self._announced: set[tuple[str, str]] = set()
         self._polling = False
         self._loop = task.LoopingCall(self._poll)
         self._loop.clock = reactor
         self._interval = interval
+        self._safety_interval = safety_interval
+        self._watch: Watch | None = None
 
     def start(self) -> None:
-        self._loop.start(self._interval, now=False)
+        self._watch = self._api.storage.watch_posts(self._heard_post)
+        self._loop.start(self._interval if self._watch is None else self._safety_interval,
+                         now=False)
 
     def stop(self) -> None:
         if self._loop.running:
             self._loop.stop()
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
 
-    def subscribe(self, connection: MessagingProtocol, request: Request,
+    def subscribe(self, connection: MessagingProtocol, request: ScopedRequest,
                   subscription_id: str, binary: bool) -> None:
         """Start pushing to ``connection``; only messages posted from now on are sent.
 
         Runs in a pool thread (it asks storage for the queue's newest message).
         """
         queue = request.params["queue_name"]
-        stats = self._api.dispatch("queue_get_stats", Request(
+        stats = self._api.run("queue_get_stats", ScopedRequest(
             project=request.project, client_id=request.client_id,
             params={"queue_name": queue}))
-        listener = Listener(connection, subscription_id, request.project or "", queue,
-                            request.client_id or "", binary,
+        listener = Listener(connection, subscription_id, request.project, queue,
+                            request.client_id, binary,
                             stats.body["messages"].get("newest", {}).get("id"),
                             time.monotonic() + CHECK_ALIVE_EVERY)
         self._reactor.callFromThread(self._add, listener)
@@ -82,18 +104,31 @@ class PushHub:
             return
         listener.connection.subscriptions.add(listener.subscription_id)
         self._listeners[listener.subscription_id] = listener
+        self._by_scope.setdefault(listener.scope, set()).add(listener.subscription_id)
+        if self._watch is not None:
+            # A post announced between the newest message's lookup and now was not
+            # heard for this subscription: look once rather than wait for the safety net.
+            self._announce(listener.scope)
+
+    def _forget(self, listener: Listener) -> None:
+        del self._listeners[listener.subscription_id]
+        ids = self._by_scope[listener.scope]
+        ids.discard(listener.subscription_id)
+        if not ids:
+            del self._by_scope[listener.scope]
 
     def drop_connection(self, connection: MessagingProtocol) -> None:
         """Forget a closed connection's subscriptions and delete them from storage."""
         for subscription_id in connection.subscriptions:
-            listener = self._listeners.pop(subscription_id, None)
+            listener = self._listeners.get(subscription_id)
             if listener is not None:
+                self._forget(listener)
                 threads.deferToThreadPool(self._reactor, self._pool, self._delete,
                                           listener).addErrback(self._log_failure)
         connection.subscriptions.clear()
 
     def _delete(self, listener: Listener) -> None:
-        self._api.dispatch("subscription_delete", Request(
+        self._api.run("subscription_delete", ScopedRequest(
             project=listener.project, client_id=listener.client_id,
             params={"queue_name": listener.queue,
                     "subscription_id": listener.subscription_id}))
@@ -102,11 +137,36 @@ class PushHub:
     def _log_failure(failure: Any) -> None:
         LOG.warning("Websocket push: %s", failure.value)
 
+    def _heard_post(self, queue: str, project: str) -> None:
+        """In the watch's thread: a post to a queue this process has subscriptions of
+        is looked at now."""
+        if (queue, project) in self._by_scope:
+            self._reactor.callFromThread(self._announce, (queue, project))
+
+    def _announce(self, scope: tuple[str, str]) -> None:
+        self._announced.add(scope)
+        self._poll_announced()
+
     def _poll(self) -> None:
+        """Every subscription (each interval)."""
         if self._polling or not self._listeners:
             return
+        self._announced.clear()
+        self._look(list(self._listeners.values()))
+
+    def _poll_announced(self) -> None:
+        """The subscriptions of announced scopes; announcements heard during a look are
+        gathered into the next, which starts when it ends."""
+        if self._polling or not self._announced:
+            return
+        scopes, self._announced = self._announced, set()
+        self._look([self._listeners[subscription_id] for scope in scopes
+                    for subscription_id in self._by_scope.get(scope, ())])
+
+    def _look(self, listeners: list[Listener]) -> None:
+        if not listeners:
+            return
         self._polling = True
-        listeners = list(self._listeners.values())
         done = threads.deferToThreadPool(self._reactor, self._pool, self._fetch, listeners)
         done.addCallback(self._deliver)
         done.addErrback(self._log_failure)
@@ -114,6 +174,7 @@ class PushHub:
 
     def _poll_done(self, _: Any) -> None:
         self._polling = False
+        self._poll_announced()
 
     def _fetch(self, listeners: list[Listener]) -> list[tuple[Listener, list[Any] | None]]:
         """In a pool thread: new messages per listener; None means the subscription ended."""
@@ -134,7 +195,7 @@ class PushHub:
 
     def _still_subscribed(self, listener: Listener) -> bool:
         try:
-            self._api.dispatch("subscription_get", Request(
+            self._api.run("subscription_get", ScopedRequest(
                 project=listener.project, client_id=listener.client_id,
                 params={"queue_name": listener.queue,
                         "subscription_id": listener.subscription_id}))
@@ -147,7 +208,7 @@ class PushHub:
                   "include_claimed": True}
         if listener.marker:
             params["marker"] = listener.marker
-        listed = self._api.dispatch("message_list", Request(
+        listed = self._api.run("message_list", ScopedRequest(
             project=listener.project, client_id=listener.client_id, params=params))
         messages = listed.body["messages"]
         if messages:
@@ -159,7 +220,7 @@ class PushHub:
             if self._listeners.get(listener.subscription_id) is not listener:
                 continue  # unsubscribed while we looked
             if messages is None:
-                del self._listeners[listener.subscription_id]
+                self._forget(listener)
                 listener.connection.subscriptions.discard(listener.subscription_id)
                 continue
             listener.connection.send(frames.push(listener.subscription_id, listener.queue,

@@ -2,11 +2,13 @@
 import json
 import logging
 from typing import Any
+from wsgiref.types import WSGIApplication
 
 import falcon
 from oslo_config import cfg
 
 from zaqar.api import Api, errors
+from zaqar.auth import keystone
 from zaqar.transport.wsgi.documents import HomeResource, VersionsResource
 from zaqar.transport.wsgi.resources import ActionResource
 from zaqar.transport.wsgi.routes import ROUTES
@@ -61,4 +63,18 @@ def create_app(api: Api, conf: cfg.ConfigOpts) -> falcon.App:
     limit = body_limit(conf)
     for path, methods in ROUTES.items():
         app.add_route(path, ActionResource(api, methods, limit))
+    return app
+
+
+def create_wsgi_app(api: Api, conf: cfg.ConfigOpts) -> WSGIApplication:
+    """The REST app inside its middleware: Keystone's auth_token when ``[DEFAULT]
+    auth_strategy = keystone``, and CORS (outermost, so that browsers' preflight requests
+    need no token) when ``[cors] allowed_origin`` is set."""
+    app: WSGIApplication = create_app(api, conf)
+    if conf.auth_strategy == "keystone":
+        app = keystone.protect(app, conf)
+    if conf.cors.allowed_origin:
+        from oslo_middleware import cors
+
+        app = cors.CORS(app, conf)
     return app

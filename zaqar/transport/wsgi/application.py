@@ -4,9 +4,9 @@ It reads the usual oslo.config files (``/etc/zaqar/zaqar.conf``...) at import an
 the storage schema up to date. ``zaqar-server`` does not use this module.
 """
 from zaqar import bootstrap, conf
-from zaqar.transport.wsgi.app import create_app
+from zaqar.transport.wsgi.app import create_wsgi_app
 
 _conf = conf.new_conf()
 _api = bootstrap.build_api(_conf)
 _api.storage.prepare()
-application = create_app(_api, _conf)
+application = create_wsgi_app(_api, _conf)

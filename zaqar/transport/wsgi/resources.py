@@ -6,6 +6,8 @@ import falcon
 
 from zaqar.api import Api, Request, errors
 from zaqar.api.request import merge_document
+from zaqar.auth.keystone import credentials_from_environ
+from zaqar.auth.signed_url import SignedHeaders
 from zaqar.transport.wsgi.routes import Route
 
 
@@ -36,7 +38,8 @@ class ActionResource:
             action = route.alternate[1]
         result = self._api.dispatch(action, Request(
             project=req.get_header("X-Project-ID"), client_id=req.get_header("Client-ID"),
-            params=params, body_size=size))
+            params=params, body_size=size, credentials=credentials_from_environ(req.env),
+            signature=SignedHeaders.from_headers(req.get_header)))
         resp.status = result.status
         for name, value in result.headers.items():
             resp.set_header(name, value)

@@ -36,6 +36,7 @@ ROUTES: dict[str, dict[str, Route]] = {
     },
     "/v2/queues/{queue_name}/stats": {"GET": Route("queue_get_stats")},
     "/v2/queues/{queue_name}/purge": {"POST": Route("queue_purge", body="merge")},
+    "/v2/queues/{queue_name}/share": {"POST": Route("queue_share", body="merge")},
     "/v2/queues/{queue_name}/messages": {
         "POST": Route("message_post", body="merge"),
         "GET": Route("message_list", query_names=_IDS, alternate=("ids", "message_get_many")),
