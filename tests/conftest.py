@@ -60,3 +60,22 @@ def another_driver(driver: DataDriver) -> Iterator[DataDriver]:
     other = load_driver(driver.conf)
     yield other
     other.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "announcing: needs an engine that announces posts")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``announcing`` concern engines that announce posts: on the others they
+    do not apply, so they are deselected (never reported as skipped passes)."""
+    silent = {e.name for e in engines.ENGINES if not e.announces_posts}
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        applies = not (item.get_closest_marker("announcing") and callspec is not None
+                       and callspec.params.get("engine") in silent)
+        (kept if applies else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -37,6 +37,8 @@ class Engine(abc.ABC):
     name: str
     uri_env: str
     default_uri: str | None
+    # Whether its driver announces posts (DataDriver.watch_posts returns a watch).
+    announces_posts = False
 
     @property
     def uri(self) -> str | None:
@@ -148,6 +150,7 @@ class SqlEngine(Engine):
 
 class RedisEngine(Engine):
     group = "drivers:message_store:redis"
+    announces_posts = True
 
     def conf_groups(self) -> dict[str, dict[str, Any]]:
         return {"drivers": {"message_store": "redis"},

@@ -63,11 +63,20 @@ def wait_until_listening(driver: DataDriver, heard: Heard) -> None:
 
 def start_watch(another_driver: DataDriver, on_post: Heard) -> Watch:
     watch = another_driver.watch_posts(on_post)
-    if watch is None:
-        pytest.skip("this engine announces no posts (its callers poll)")
+    assert watch is not None
     return watch
 
 
+def test_a_watch_is_given_exactly_by_the_engines_that_announce_posts(engine, another_driver):
+    watch = another_driver.watch_posts(Heard())
+    try:
+        assert (watch is not None) == engine.announces_posts
+    finally:
+        if watch is not None:
+            watch.close()
+
+
+@pytest.mark.announcing
 def test_a_post_through_another_connection_is_announced_once(driver, another_driver):
     heard = Heard()
     watch = start_watch(another_driver, heard)
@@ -82,6 +91,7 @@ def test_a_post_through_another_connection_is_announced_once(driver, another_dri
         watch.close()
 
 
+@pytest.mark.announcing
 def test_closing_the_watch_ends_its_thread_and_its_announcements(driver, another_driver):
     threads_before = set(threading.enumerate())
     heard = Heard()
@@ -95,6 +105,7 @@ def test_closing_the_watch_ends_its_thread_and_its_announcements(driver, another
     assert heard.nothing_within(0.3)
 
 
+@pytest.mark.announcing
 def test_a_failing_callback_does_not_end_the_watch(driver, another_driver):
     heard = Heard()
     calls = []
