@@ -15,6 +15,7 @@ from zaqar.api.access import AccessControl
 from zaqar.api.claims import ClaimActions
 from zaqar.api.health import HealthActions
 from zaqar.api.messages import MessageActions
+from zaqar.api.metadata_cache import QueueMetadataCache
 from zaqar.api.queues import QueueActions
 from zaqar.api.request import Request, Response, ScopedRequest
 from zaqar.api.share import ShareActions
@@ -72,7 +73,8 @@ class Api:
         self.storage = storage
         self.validate = Validator(conf)
         self.access = AccessControl(conf, self.validate)
-        groups = [cls(storage, self.validate, conf) for cls in (
+        metadata_cache = QueueMetadataCache(conf.transport.queue_metadata_cache_ttl)
+        groups = [cls(storage, self.validate, conf, metadata_cache) for cls in (
             QueueActions, MessageActions, ClaimActions, SubscriptionActions, HealthActions,
             ShareActions)]
         self.actions: dict[str, Callable[[ScopedRequest], Response]] = {}

@@ -11,10 +11,13 @@ from zaqar.storage import errors as storage_errors
 
 class MessageActions(Actions):
     def _queue_meta(self, name: str, project: str) -> dict[str, Any]:
-        try:
-            return self.storage.queues.get_metadata(name, project)
-        except storage_errors.QueueDoesNotExist:
-            return {}
+        def load() -> dict[str, Any]:
+            try:
+                return self.storage.queues.get_metadata(name, project)
+            except storage_errors.QueueDoesNotExist:
+                return {}
+
+        return self.metadata_cache.get(project, name, load)
 
     def message_post(self, req: ScopedRequest) -> Response:
         """Post a batch; the queue is created if it does not exist (v2's lazy queues)."""

@@ -28,6 +28,7 @@ class QueueActions(Actions):
         name = self.validate.queue_name(req.params.get("queue_name"))
         metadata = self.validate.metadata(req.params.get("metadata"), req.body_size)
         created = self.storage.queues.create(name, req.project, metadata)
+        self.metadata_cache.forget(req.project, name)
         return Response(201 if created else 204, headers={"Location": render.queue_href(name)})
 
     def queue_list(self, req: ScopedRequest) -> Response:
@@ -69,6 +70,7 @@ class QueueActions(Actions):
             self._apply_patch(metadata, reserved, operation)
         self.validate.metadata(metadata)
         self.storage.queues.set_metadata(name, req.project, metadata)
+        self.metadata_cache.forget(req.project, name)
         return Response(200, self.with_defaults(metadata))
 
     @staticmethod
@@ -99,6 +101,7 @@ class QueueActions(Actions):
     def queue_delete(self, req: ScopedRequest) -> Response:
         name = self.validate.queue_name(req.params.get("queue_name"))
         self.storage.queues.delete(name, req.project)
+        self.metadata_cache.forget(req.project, name)
         self.storage.subscriptions.purge(name, req.project)
         return Response(204)
 

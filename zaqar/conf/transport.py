@@ -25,6 +25,10 @@ OPTS = [
     cfg.IntOpt("max_message_delay", default=900, help="Largest message delay, in seconds."),
     cfg.IntOpt("max_claim_ttl", default=43200, help="Largest claim TTL, in seconds."),
     cfg.IntOpt("max_claim_grace", default=43200, help="Largest claim grace, in seconds."),
+    cfg.FloatOpt("queue_metadata_cache_ttl", default=1.0, min=0,
+                 help="Seconds a process keeps a queue's metadata for message posts. A "
+                      "change made through another process reaches its posts within this "
+                      "time; 0 reads storage on every post."),
     cfg.ListOpt("subscriber_types", default=["http", "https", "mailto", "trust+http",
                                              "trust+https"],
                 help="URI schemes a subscriber may use."),
