@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import requests
 
-from tests.functional.conftest import ServerProcess, _free_ports, running_server
+from tests.functional.conftest import Rest, ServerProcess, _free_ports, running_server
 from tests.functional.keystone.keystone_server import (
     Identity,
     KeystoneServer,
@@ -123,37 +122,16 @@ def zaqar(keystone: KeystoneServer, accounts: Accounts,
         yield server
 
 
-class Client:
-    """REST requests with one token (or none) and a Client-ID of its own."""
+class Client(Rest):
+    """REST requests with one token (or none) and a Client-ID of its own; the project
+    header only when given (with Keystone the token names the project)."""
 
     def __init__(self, url: str, token: str | None, project: str | None = None) -> None:
-        self.url = url
-        self.session = requests.Session()
-        self.session.headers["Client-ID"] = str(uuid.uuid4())
+        super().__init__(url, project)
+        if project is None:
+            del self.session.headers["X-Project-ID"]
         if token is not None:
             self.session.headers["X-Auth-Token"] = token
-        if project is not None:
-            self.session.headers["X-Project-ID"] = project
-
-    def request(self, method: str, path: str, headers: dict[str, str | None] | None = None,
-                **kwargs: Any) -> requests.Response:
-        return self.session.request(method, self.url + path, headers=headers, timeout=30,
-                                    **kwargs)
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("GET", path, **kwargs)
-
-    def put(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("PUT", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("POST", path, **kwargs)
-
-    def patch(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("PATCH", path, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("DELETE", path, **kwargs)
 
 
 @pytest.fixture
