@@ -15,6 +15,8 @@ from typing import Any
 
 from oslo_config import cfg
 
+from zaqar.storage import errors
+
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
@@ -123,9 +125,13 @@ class MessageController(abc.ABC):
              include_delayed: bool = False) -> list[Message]:
         """Live messages after ``marker`` in post order; a missing queue lists nothing."""
 
-    @abc.abstractmethod
     def get(self, queue: str, project: str, message_id: str) -> Message:
-        """Raises MessageDoesNotExist (also for a missing queue or a malformed id)."""
+        """One live message. Raises MessageDoesNotExist (also for a missing queue or a
+        malformed id)."""
+        found = self.bulk_get(queue, project, [message_id])
+        if not found:
+            raise errors.MessageDoesNotExist(message_id, queue)
+        return found[0]
 
     # builtins.list: inside this class body, ``list`` names the method above.
     @abc.abstractmethod

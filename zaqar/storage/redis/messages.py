@@ -49,12 +49,6 @@ class MessageController(base.MessageController):
                     *(_flag(f) for f in (echo, include_claimed, include_delayed)))
         return records.messages(reply, now)
 
-    def get(self, queue: str, project: str, message_id: str) -> base.Message:
-        found = self.bulk_get(queue, project, [message_id])
-        if not found:
-            raise errors.MessageDoesNotExist(message_id, queue)
-        return found[0]
-
     def bulk_get(self, queue: str, project: str,
                  message_ids: Iterable[str]) -> builtins.list[base.Message]:
         """The live ones in post order, read in one MULTI (states and bodies agree)."""

@@ -71,12 +71,6 @@ class MessageController(base.MessageController):
         with self._driver.reader.connect() as conn:
             return [common.to_message(row, at) for row in conn.execute(query, params)]
 
-    def get(self, queue: str, project: str, message_id: str) -> base.Message:
-        found = self.bulk_get(queue, project, [message_id])
-        if not found:
-            raise errors.MessageDoesNotExist(message_id, queue)
-        return found[0]
-
     def bulk_get(self, queue: str, project: str,
                  message_ids: Iterable[str]) -> builtins.list[base.Message]:
         ids = common.parse_ids(message_ids)
