@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 import requests
 
-STARTUP_TIMEOUT = 30.0
+from tests.functional.conftest import ServerProcess, _wait_until_serving
+
 SHUTDOWN_TIMEOUT = 5.0
 QUEUE = "durable"
 
@@ -67,21 +68,7 @@ class CrashableServer:
             self.process = subprocess.Popen([str(script), "--config-file", str(self.config)],
                                             stdout=log, stderr=subprocess.STDOUT,
                                             cwd=self.directory, start_new_session=True)
-        headers = {"Client-ID": str(uuid.uuid4()), "X-Project-ID": "startup-probe"}
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"zaqar-server exited with {self.process.returncode}:\n"
-                            f"{self.output()}", pytrace=False)
-            try:
-                if requests.get(f"{self.url}/v2/ping", headers=headers,
-                                timeout=2).status_code == 204:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        self.kill()
-        pytest.fail(f"zaqar-server did not answer within {STARTUP_TIMEOUT} s:\n"
-                    f"{self.output()}", pytrace=False)
+        _wait_until_serving(ServerProcess(self.url, self.process, self.log_path))
 
     def kill(self) -> None:
         """SIGKILL the master and its workers together."""
