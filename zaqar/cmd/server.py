@@ -18,13 +18,17 @@ from oslo_config import cfg
 from zaqar import bootstrap, conf
 from zaqar.cmd.children import WebsocketProcesses, wait_for_stop_signal
 from zaqar.storage import load_driver
+from zaqar.transport.wsgi.app import body_limit
 
 LOG = logging.getLogger("zaqar.server")
+KEEPALIVE_WORKER = "zaqar.transport.wsgi.worker.KeepAliveWorker"
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.zaqar_conf = conf
+        # Read by the keep-alive worker: how much of a body it buffers.
+        self.request_body_limit = body_limit(conf)
         super().__init__()
 
     def load_config(self) -> None:
@@ -33,8 +37,11 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "bind": f"{_host(wsgi.bind)}:{wsgi.port}",
             "workers": wsgi.workers,
             "threads": wsgi.threads,
-            "worker_class": "gthread" if wsgi.threads > 1 else "sync",
+            # gthread when threads are asked for; else our keep-alive worker (see its
+            # module for why not gunicorn's sync worker).
+            "worker_class": "gthread" if wsgi.threads > 1 else KEEPALIVE_WORKER,
             "timeout": wsgi.timeout,
+            "keepalive": wsgi.keepalive,
             "graceful_timeout": 10,
             "accesslog": "-" if wsgi.access_log else None,
             "errorlog": "-",

@@ -11,8 +11,13 @@ OPTS = [
     cfg.IntOpt("workers", default=2 * (os.cpu_count() or 1), sample_default="2 x CPU cores",
                min=1, help="gunicorn worker processes."),
     cfg.IntOpt("threads", default=1, min=1,
-               help="Threads per worker (more than 1 selects gunicorn's gthread worker)."),
+               help="Threads per worker. 1 selects Zaqar's keep-alive worker (one thread "
+                    "serving many persistent connections); more selects gunicorn's "
+                    "gthread worker."),
     cfg.IntOpt("timeout", default=30, min=1,
-               help="Seconds a worker may spend on one request before it is restarted."),
+               help="Seconds a worker may spend on one request before it is restarted; "
+                    "also how long a client may take to send a request's head."),
+    cfg.IntOpt("keepalive", default=5, min=1,
+               help="Seconds an idle persistent (keep-alive) connection stays open."),
     cfg.BoolOpt("access_log", default=True, help="Log one line per request."),
 ]
