@@ -28,7 +28,6 @@ MIN_SUBSCRIPTION_TTL = 60
 # documents parse, but could not be encoded or decoded again within Python's recursion
 # limit: a message stored that deep would break every read of its queue.
 MAX_DOCUMENT_DEPTH = 100
-_JSON_SCALARS = (str, int, float, type(None))  # bool is an int
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -37,21 +36,13 @@ def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _json_scalar(node: Any) -> None:
-    """Raises BadRequest for a value JSON has no form for (containers pass)."""
-    if isinstance(node, dict | list):
-        return
-    if not isinstance(node, _JSON_SCALARS):
-        raise BadRequest(f"A value of type {type(node).__name__} has no JSON form; "
-                         "send strings, numbers, booleans, null, arrays and objects.")
-    if isinstance(node, float) and not math.isfinite(node):
-        raise BadRequest("NaN and Infinity are not JSON numbers.")
-    if isinstance(node, str) and not node.isascii():
-        try:
-            node.encode()
-        except UnicodeEncodeError:
-            raise BadRequest("Strings must be Unicode text; this one holds a lone "
-                             "surrogate.") from None
+def _check_text(text: str) -> None:
+    """Raises BadRequest for a string that is not Unicode text (a lone surrogate)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise BadRequest("Strings must be Unicode text; this one holds a lone "
+                         "surrogate.") from None
 
 
 class Validator:
@@ -111,29 +102,44 @@ class Validator:
         nested deeper than MAX_DOCUMENT_DEPTH, object keys other than strings, values
         other than JSON's (MsgPack's binary and extension types), NaN or Infinity, and
         strings that are not Unicode text (lone surrogates). Stored, any of them would
-        break reads of its queue in one encoding or another. Checked level by level,
-        without recursion."""
+        break reads of its queue in one encoding or another.
+
+        Checked level by level, without recursion, in one loop on exact types: it runs
+        on every request, and decoders build exact dicts, lists and scalars."""
         depth, level = 0, [document]
-        while level:
-            containers = [node for node in level if isinstance(node, dict | list)]
+        while True:
+            nested: list[Any] = []
+            has_containers = False
             for node in level:
-                _json_scalar(node)
-            if not containers:
+                kind = type(node)
+                if kind is str:
+                    if not node.isascii():
+                        _check_text(node)
+                elif kind is dict:
+                    has_containers = True
+                    for key in node:
+                        if type(key) is not str:
+                            raise BadRequest("Object keys must be strings, as in JSON.")
+                        if not key.isascii():
+                            _check_text(key)
+                    nested.extend(node.values())
+                elif kind is list:
+                    has_containers = True
+                    nested.extend(node)
+                elif kind is float:
+                    if not math.isfinite(node):
+                        raise BadRequest("NaN and Infinity are not JSON numbers.")
+                elif not (kind is int or kind is bool or node is None):
+                    raise BadRequest(f"A value of type {kind.__name__} has no JSON form; "
+                                     "send strings, numbers, booleans, null, arrays and "
+                                     "objects.")
+            if not has_containers:
                 return
             depth += 1
             if depth > MAX_DOCUMENT_DEPTH:
                 raise BadRequest(f"The request nests arrays and objects more than "
                                  f"{MAX_DOCUMENT_DEPTH} levels deep.")
-            level = []
-            for node in containers:
-                if isinstance(node, dict):
-                    for key in node:
-                        if not isinstance(key, str):
-                            raise BadRequest("Object keys must be strings, as in JSON.")
-                        _json_scalar(key)
-                    level.extend(node.values())
-                else:
-                    level.extend(node)
+            level = nested
 
     # -- generic parameters -------------------------------------------------------------
 
