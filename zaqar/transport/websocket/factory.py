@@ -5,11 +5,11 @@ from typing import Any
 from autobahn.twisted.websocket import WebSocketServerFactory
 from oslo_config import cfg
 from twisted.internet import task
-from twisted.python.threadpool import ThreadPool
 
 from zaqar.api import Api
 from zaqar.transport.websocket.protocol import CLOSE_IDLE, MessagingProtocol
 from zaqar.transport.websocket.push import PushHub
+from zaqar.transport.websocket.runner import BlockingCallRunner
 
 
 class MessagingServerFactory(WebSocketServerFactory):  # type: ignore[misc]
@@ -33,9 +33,8 @@ class MessagingServerFactory(WebSocketServerFactory):  # type: ignore[misc]
             # max_frame_size, 1002, 1007), not by dropping TCP with no code at all.
             failByDrop=False,
         )
-        self.pool = ThreadPool(minthreads=1, maxthreads=group.thread_pool_size,
-                               name="zaqar-websocket")
-        self.push = PushHub(api, reactor, self.pool, group.push_interval,
+        self.runner = BlockingCallRunner(reactor, group.thread_pool_size, "zaqar-websocket")
+        self.push = PushHub(api, reactor, self.runner, group.push_interval,
                             group.push_safety_interval, conf.transport.max_messages_per_page)
         self._idle_check = task.LoopingCall(self._close_idle)
         self._idle_check.clock = reactor
@@ -45,7 +44,7 @@ class MessagingServerFactory(WebSocketServerFactory):  # type: ignore[misc]
             # Now, not at the first authenticate (importing keystonemiddleware is slow),
             # and a bad [keystone_authtoken] stops the server at once.
             self.api.access.token_validator()
-        self.pool.start()
+        self.runner.start()
         self.push.start()
         if self.idle_timeout:
             self._idle_check.start(min(self.idle_timeout, 30), now=False)
@@ -54,7 +53,7 @@ class MessagingServerFactory(WebSocketServerFactory):  # type: ignore[misc]
         self.push.stop()
         if self._idle_check.running:
             self._idle_check.stop()
-        self.pool.stop()
+        self.runner.stop()
 
     def _close_idle(self) -> None:
         cutoff = time.monotonic() - self.idle_timeout

@@ -16,9 +16,14 @@ from zaqar.api.errors import ApiError, BadRequest
 @dataclass(slots=True)
 class Envelope:
     action: str
-    headers: dict[str, Any]
+    headers: dict[str, str | None]  # by lower-cased name; None for non-string values
     body: dict[str, Any]
     raw: Any  # the decoded request as sent, echoed in the reply
+
+    def header(self, name: str) -> str | None:
+        """Header lookup, case-insensitive as in HTTP; non-string values count as
+        absent."""
+        return self.headers.get(name.lower())
 
 
 def decode(payload: bytes, binary: bool) -> Any:
@@ -55,16 +60,11 @@ def parse_envelope(request: Any) -> Envelope:
         body = {}
     if not isinstance(body, dict):
         raise BadRequest("The request body must be an object.", "Malformed frame")
-    return Envelope(action=action, headers=headers, body=body, raw=request)
-
-
-def header(headers: dict[str, Any], name: str) -> str | None:
-    """Header lookup, case-insensitive as in HTTP; non-string values count as absent."""
-    lowered = name.lower()
+    by_name: dict[str, str | None] = {}
     for key, value in headers.items():
-        if isinstance(key, str) and key.lower() == lowered:
-            return value if isinstance(value, str) else None
-    return None
+        if isinstance(key, str):  # the first of names differing only in case wins
+            by_name.setdefault(key.lower(), value if isinstance(value, str) else None)
+    return Envelope(action=action, headers=by_name, body=body, raw=request)
 
 
 def reply(request: Any, status: int, body: Any = None,

@@ -7,7 +7,6 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from autobahn.twisted.websocket import WebSocketServerProtocol
-from twisted.internet import threads
 
 from zaqar.api import Request, errors
 from zaqar.auth.credentials import Credentials
@@ -62,23 +61,20 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
         if envelope.action in _CONNECTION_ACTIONS:
             self._authenticate(envelope, isBinary)
             return
-        request = Request(project=frames.header(envelope.headers, "X-Project-ID"),
-                          client_id=frames.header(envelope.headers, "Client-ID"),
+        request = Request(project=envelope.header("X-Project-ID"),
+                          client_id=envelope.header("Client-ID"),
                           params=envelope.body, body_size=len(payload),
                           credentials=self.auth.credentials,
-                          signature=SignedHeaders.from_headers(
-                              lambda name: frames.header(envelope.headers, name)))
+                          signature=SignedHeaders.from_headers(envelope.header))
         if envelope.action == "subscription_create" and not envelope.body.get("subscriber"):
             request.push_subscriber = f"websocket:{self.connection_id}"
         self._begin()
-        done = threads.deferToThreadPool(self.factory.reactor, self.factory.pool,
-                                         self._run, envelope.action, request, isBinary)
-        done.addCallback(self._answer, envelope, isBinary)
-        done.addErrback(self._fail, envelope, isBinary)
-        done.addBoth(self._end)
+        self.factory.runner.submit(self._run, (envelope.action, request, isBinary),
+                                   lambda response, error: self._finish(
+                                       envelope, isBinary, response, error))
 
     def _run(self, action: str, request: Request, binary: bool) -> Any:
-        """In a pool thread: the action, and for a websocket subscription its listener."""
+        """In a runner thread: the action, and for a websocket subscription its listener."""
         response = self.factory.api.dispatch(action, request)
         if request.push_subscriber and response.status == 201:
             self.factory.push.subscribe(self, self.factory.api.scope(action, request),
@@ -94,32 +90,37 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
             return
         self.auth.clear()
         self._begin()
-        done = threads.deferToThreadPool(
-            self.factory.reactor, self.factory.pool, self.factory.api.access.authenticate,
-            frames.header(envelope.headers, "X-Auth-Token"),
-            frames.header(envelope.headers, "X-Project-ID"))
-        done.addCallback(self._authenticated, envelope, binary)
-        done.addErrback(self._fail, envelope, binary)
-        done.addBoth(self._end)
+        self.factory.runner.submit(
+            self.factory.api.access.authenticate,
+            (envelope.header("X-Auth-Token"),
+             envelope.header("X-Project-ID")),
+            lambda credentials, error: self._authenticated(envelope, binary, credentials,
+                                                           error))
 
-    def _authenticated(self, credentials: Credentials | None, envelope: frames.Envelope,
-                       binary: bool) -> None:
-        if self.state != WebSocketServerProtocol.STATE_OPEN:
-            return  # closed while Keystone was asked
-        self.auth.set(credentials)
-        self.send(frames.reply(envelope.raw, 200), binary)
+    def _authenticated(self, envelope: frames.Envelope, binary: bool,
+                       credentials: Credentials | None, error: BaseException | None) -> None:
+        self._end()
+        if error is not None:
+            self._fail(envelope, binary, error)
+        elif self.state == WebSocketServerProtocol.STATE_OPEN:  # not closed meanwhile
+            self.auth.set(credentials)
+            self.send(frames.reply(envelope.raw, 200), binary)
 
     def _auth_expired(self) -> None:
         self.sendClose(CLOSE_AUTH_EXPIRED, "Authentication expired.")
 
-    def _answer(self, response: Any, envelope: frames.Envelope, binary: bool) -> None:
-        self.send(frames.reply(envelope.raw, response.status, response.body), binary)
+    def _finish(self, envelope: frames.Envelope, binary: bool, response: Any,
+                error: BaseException | None) -> None:
+        self._end()
+        if error is not None:
+            self._fail(envelope, binary, error)
+        else:
+            self.send(frames.reply(envelope.raw, response.status, response.body), binary)
 
-    def _fail(self, failure: Any, envelope: frames.Envelope, binary: bool) -> None:
-        error = failure.value
+    def _fail(self, envelope: frames.Envelope, binary: bool, error: BaseException) -> None:
         if not isinstance(error, errors.ApiError):
             LOG.error("Unexpected error in %s", envelope.action,
-                      exc_info=(failure.type, failure.value, failure.getTracebackObject()))
+                      exc_info=(type(error), error, error.__traceback__))
             error = errors.ApiError("The request failed unexpectedly; the error was logged.")
         self.send(frames.error_reply(envelope.raw, error), binary)
 
@@ -134,9 +135,8 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
             self.paused = True
             self.transport.pauseProducing()
 
-    def _end(self, result: Any) -> None:
+    def _end(self) -> None:
         self.in_flight -= 1
         if self.paused and self.in_flight < self.factory.max_in_flight:
             self.paused = False
             self.transport.resumeProducing()
-        return None

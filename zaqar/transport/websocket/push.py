@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet import task, threads
+from twisted.internet import task
 
 from zaqar.api import Api, ScopedRequest, errors
 from zaqar.transport.websocket import frames
@@ -28,6 +28,7 @@ from zaqar.transport.websocket import frames
 if TYPE_CHECKING:
     from zaqar.storage.base import Watch
     from zaqar.transport.websocket.protocol import MessagingProtocol
+    from zaqar.transport.websocket.runner import BlockingCallRunner
 
 LOG = logging.getLogger(__name__)
 # Seconds between checks that an idle subscription still exists (so its listener is
@@ -53,11 +54,11 @@ class Listener:
 
 
 class PushHub:
-    def __init__(self, api: Api, reactor: Any, pool: Any, interval: float,
+    def __init__(self, api: Api, reactor: Any, runner: BlockingCallRunner, interval: float,
                  safety_interval: float, page_size: int) -> None:
         self._api = api
         self._reactor = reactor
-        self._pool = pool
+        self._runner = runner
         self._page_size = page_size
         self._listeners: dict[str, Listener] = {}
         # Subscription ids per scope, and scopes announced since their last look; the
@@ -87,7 +88,7 @@ class PushHub:
                   subscription_id: str, binary: bool) -> None:
         """Start pushing to ``connection``; only messages posted from now on are sent.
 
-        Runs in a pool thread (it asks storage for the queue's newest message).
+        Runs in a runner thread (it asks storage for the queue's newest message).
         """
         queue = request.params["queue_name"]
         stats = self._api.run("queue_get_stats", ScopedRequest(
@@ -123,8 +124,7 @@ class PushHub:
             listener = self._listeners.get(subscription_id)
             if listener is not None:
                 self._forget(listener)
-                threads.deferToThreadPool(self._reactor, self._pool, self._delete,
-                                          listener).addErrback(self._log_failure)
+                self._runner.submit(self._delete, (listener,), self._log_failure)
         connection.subscriptions.clear()
 
     def _delete(self, listener: Listener) -> None:
@@ -134,8 +134,9 @@ class PushHub:
                     "subscription_id": listener.subscription_id}))
 
     @staticmethod
-    def _log_failure(failure: Any) -> None:
-        LOG.warning("Websocket push: %s", failure.value)
+    def _log_failure(_: Any, error: BaseException | None) -> None:
+        if error is not None:
+            LOG.warning("Websocket push: %s", error)
 
     def _heard_post(self, queue: str, project: str) -> None:
         """In the watch's thread: a post to a queue this process has subscriptions of
@@ -167,17 +168,21 @@ class PushHub:
         if not listeners:
             return
         self._polling = True
-        done = threads.deferToThreadPool(self._reactor, self._pool, self._fetch, listeners)
-        done.addCallback(self._deliver)
-        done.addErrback(self._log_failure)
-        done.addBoth(self._poll_done)
+        self._runner.submit(self._fetch, (listeners,), self._looked)
 
-    def _poll_done(self, _: Any) -> None:
+    def _looked(self, found: list[tuple[Listener, list[Any] | None]] | None,
+                error: BaseException | None) -> None:
         self._polling = False
-        self._poll_announced()
+        try:
+            if error is not None:
+                self._log_failure(None, error)
+            else:
+                self._deliver(found or [])
+        finally:
+            self._poll_announced()
 
     def _fetch(self, listeners: list[Listener]) -> list[tuple[Listener, list[Any] | None]]:
-        """In a pool thread: new messages per listener; None means the subscription ended."""
+        """In a runner thread: new messages per listener; None means the subscription ended."""
         found: list[tuple[Listener, list[Any] | None]] = []
         now = time.monotonic()
         for listener in listeners:

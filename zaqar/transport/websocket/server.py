@@ -38,8 +38,8 @@ def serve(api: Api, conf: cfg.ConfigOpts) -> None:
 
     group = conf["drivers:transport:websocket"]
     factory = MessagingServerFactory(api, conf, reactor)
-    # Listen before starting the thread pool: a port in use must end the process, and
-    # live pool threads would keep it from exiting.
+    # Listen before starting the runner threads: a port in use must end the process, and
+    # live threads would keep it from exiting.
     listener = _listening_socket(group.bind, group.port, shared=group.workers > 1)
     reactor.adoptStreamPort(listener.fileno(), listener.family, factory)
     listener.close()  # the reactor holds its own duplicate
