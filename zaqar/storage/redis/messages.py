@@ -28,16 +28,26 @@ class MessageController(base.MessageController):
     def post(self, queue: str, project: str, messages: Sequence[base.NewMessage],
              client_id: str) -> list[str]:
         """One script: the queue is created if needed, the batch gets consecutive ids
-        and is announced to :meth:`RedisDriver.watch_posts`."""
+        and is announced to :meth:`RedisDriver.watch_posts`.
+
+        The states are packed and the times written here (``repr`` keeps every digit),
+        from the ``now`` the script gets: this work is spread over the driver's
+        processes rather than done by the one Redis thread.
+        """
         if not messages:
             return []
-        args: list[Any] = [queue, scope_member(queue, project), client_id,
-                           self._driver.keyspace.posts, len(messages)]
+        now = self._driver.clock()
+        kinds: dict[tuple[int, int, str | None], tuple[bytes, str, str]] = {}
+        per_message: list[Any] = []
         for message in messages:
-            args += [json.dumps(message.body), message.ttl, message.delay,
-                     message.checksum or ""]
-        first = int(run(self._driver.scripts.post, self._scope(queue, project),
-                        self._driver.clock(), *args))
+            kind = (message.ttl, message.delay, message.checksum)  # a batch mostly has one
+            if kind not in kinds:
+                kinds[kind] = _stored(now, message, client_id)
+            per_message += [json.dumps(message.body), *kinds[kind]]
+        last = now + max(message.ttl for message in messages)
+        first = int(run(self._driver.scripts.post, self._scope(queue, project), now, queue,
+                        scope_member(queue, project), self._driver.keyspace.posts,
+                        len(messages), repr(last), *per_message))
         return [str(first + offset) for offset in range(len(messages))]
 
     def list(self, queue: str, project: str, client_id: str, marker: str | None = None,
@@ -101,6 +111,15 @@ class MessageController(base.MessageController):
 
     def _scope(self, queue: str, project: str) -> ScopeKeys:
         return self._driver.keyspace.scope(queue, project)
+
+
+def _stored(now: float, message: base.NewMessage, client_id: str) -> tuple[bytes, str, str]:
+    """A new message's state, expiry and end of delay ('' for none), as the post script
+    takes them."""
+    expires = now + message.ttl
+    visible = now + message.delay if message.delay > 0 else 0
+    return (records.pack_new_state(now, expires, visible, client_id, message.checksum),
+            repr(expires), repr(visible) if visible else "")
 
 
 def _flag(value: bool) -> str:

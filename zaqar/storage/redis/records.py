@@ -1,4 +1,5 @@
-"""Stored records (msgpack maps written by the Lua scripts) as contract objects."""
+"""Stored records (msgpack maps written by the Lua scripts, and new messages' states by
+the driver) as contract objects."""
 from __future__ import annotations
 
 import json
@@ -18,6 +19,17 @@ def text(raw: bytes | str) -> str:
 def unpack(raw: bytes) -> dict[str, Any]:
     record: dict[str, Any] = msgpack.unpackb(raw, raw=False)
     return record
+
+
+def pack_new_state(now: float, expires: float, visible: float, client_id: str,
+                   checksum: str | None) -> bytes:
+    """A new message's state, as the post script stores it (fields in
+    scripts/common.lua); ``visible`` is 0 when posted without delay."""
+    fields: dict[str, Any] = {"c": now, "e": expires, "v": visible, "k": client_id, "n": 0}
+    if checksum:
+        fields["h"] = checksum
+    packed: bytes = msgpack.packb(fields)
+    return packed
 
 
 def message(message_id: bytes | str, state: bytes, body: bytes, now: float) -> base.Message:

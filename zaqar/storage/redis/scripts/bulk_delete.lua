@@ -7,14 +7,19 @@ local claim_count = tonumber(ARGV[2])
 local first_id = 3 + math.max(claim_count, 0)
 local ids = {}
 for i = first_id, #ARGV do ids[#ids + 1] = ARGV[i] end
-if claim_count >= 0 then
+if claim_count >= 0 and #ids > 0 then
     local allowed = {}
     for i = 3, first_id - 1 do allowed[ARGV[i]] = true end
-    for _, id in ipairs(ids) do
-        local state = load_state(id)
-        if state ~= nil and state.e > NOW then
-            if not claim_is_live(state) then return {'not_claimed', id} end
-            if not allowed[state.ci] then return {'not_claimed_by', id, state.ci} end
+    for start = 1, #ids, BATCH do
+        local stop = math.min(start + BATCH - 1, #ids)
+        local found = redis.call('HMGET', STATES, unpack(ids, start, stop))
+        for i = start, stop do
+            local raw = found[i - start + 1]
+            local state = raw and cmsgpack.unpack(raw)
+            if state and state.e > NOW then
+                if not claim_is_live(state) then return {'not_claimed', ids[i]} end
+                if not allowed[state.ci] then return {'not_claimed_by', ids[i], state.ci} end
+            end
         end
     end
 end

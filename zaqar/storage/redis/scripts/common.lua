@@ -5,8 +5,10 @@
 -- never against the Redis server's clock.
 --
 -- Times are doubles. Never turn one into text with tostring() or "..": that keeps 14
--- digits. Numbers given to redis.call() keep all 17, so pass them as numbers (or pass
--- ARGV[1] itself, as AFTER_NOW does).
+-- digits. Numbers given to redis.call() keep all 17, so pass them as numbers, or as text
+-- made by exact() (once for a score given many times: each number redis.call() converts
+-- costs Redis a printf), or pass text the driver made with repr() (ARGV[1] itself, as
+-- AFTER_NOW does; the post script gets its times so).
 --
 -- A message's state (STATES, msgpack map):
 --   c  created            e  expires (claims push it to claim end + grace)
@@ -27,6 +29,11 @@ local BATCH = 100
 -- does: a safety net should garbage collection never run. Relative, so it holds under
 -- any clock the driver uses.
 local SAFETY_MARGIN = 3600
+
+-- A number as text with all its digits: what redis.call() makes of it.
+local function exact(number)
+    return string.format('%.17g', number)
+end
 
 local function load_state(id)
     local raw = redis.call('HGET', STATES, id)
@@ -65,45 +72,57 @@ local function remove_messages(ids)
 end
 
 -- Messages whose delay or claim ended become candidates of claims and pops again.
+-- Returns true when any did (FREE then holds messages the caller knows nothing of).
 local function release_due()
+    local released = false
     for _, index in ipairs({DELAYED, CLAIMED}) do
-        local due = redis.call('ZRANGEBYSCORE', index, '-inf', NOW)
-        for _, id in ipairs(due) do
-            redis.call('ZADD', FREE, tonumber(id), id)
+        local due = redis.call('ZRANGEBYSCORE', index, '-inf', ARGV[1])
+        if #due > 0 then
+            local scored = {}
+            for i, id in ipairs(due) do scored[2 * i - 1], scored[2 * i] = id, id end
+            call_in_pieces('ZADD', FREE, scored, 2)
+            redis.call('ZREMRANGEBYSCORE', index, '-inf', ARGV[1])
+            released = true
         end
-        if #due > 0 then redis.call('ZREMRANGEBYSCORE', index, '-inf', NOW) end
     end
+    return released
 end
 
--- Up to `limit` free messages, oldest first, taken out of FREE. Expired ones met on the
--- way leave FREE too (garbage collection removes them); ones a process with a later
--- clock released early stay until they are free by ours.
+-- Up to `limit` free messages, oldest first, taken out of FREE: their ids, states
+-- (decoded) and states as stored. Expired ones met on the way leave FREE too (garbage
+-- collection removes them); ones a process with a later clock released early stay until
+-- they are free by ours. Reads as few candidates as the limit needs, more when some
+-- are passed over.
 local function take_free(limit)
-    local taken, dropped = {}, {}
-    local offset = 0
+    local taken, states, raws, removed = {}, {}, {}, {}
+    local offset, window = 0, limit
     while #taken < limit do
-        local ids = redis.call('ZRANGE', FREE, offset, offset + BATCH - 1)
+        local ids = redis.call('ZRANGE', FREE, offset, offset + window - 1)
         if #ids == 0 then break end
-        for _, id in ipairs(ids) do
-            local state = load_state(id)
-            if state == nil or state.e <= NOW then
-                dropped[#dropped + 1] = id
+        local found = redis.call('HMGET', STATES, unpack(ids))
+        for i, id in ipairs(ids) do
+            local state = found[i] and cmsgpack.unpack(found[i])
+            if not state or state.e <= NOW then
+                removed[#removed + 1] = id
             elseif is_free(state) then
-                taken[#taken + 1] = id
+                local n = #taken + 1
+                taken[n], states[n], raws[n] = id, state, found[i]
+                removed[#removed + 1] = id
                 if #taken == limit then break end
             end
         end
         offset = offset + #ids
+        window = math.min(window * 2, BATCH)
     end
-    call_in_pieces('ZREM', FREE, taken, 1)
-    call_in_pieces('ZREM', FREE, dropped, 1)
-    return taken
+    call_in_pieces('ZREM', FREE, removed, 1)
+    return taken, states, raws
 end
 
--- id, state, body of each message, flat: what the Python side decodes.
-local function message_triples(ids)
+-- id, state, body of each message, flat: what the Python side decodes. `states`: the
+-- states as stored, when the caller has them already.
+local function message_triples(ids, states)
     if #ids == 0 then return {} end
-    local states = redis.call('HMGET', STATES, unpack(ids))
+    states = states or redis.call('HMGET', STATES, unpack(ids))
     local bodies = redis.call('HMGET', BODIES, unpack(ids))
     local out = {}
     for i, id in ipairs(ids) do
@@ -135,10 +154,15 @@ local function latest(index)
 end
 
 -- Called by every script that may create a message or claim key, after its writes.
-local function keep_messages_alive()
-    local last_message, last_claim = latest(EXPIRIES), latest(CLAIM_EXPIRIES)
-    local last = last_message
-    if last == nil or (last_claim ~= nil and last_claim > last) then last = last_claim end
+-- `last`: the latest time anything it added to them, or made live longer, lives until;
+-- what they held before was covered when it was written, so that is enough. Without
+-- it (nil), the latest of everything in them is looked up.
+local function keep_messages_alive(last)
+    if last == nil then
+        local last_claim = latest(CLAIM_EXPIRIES)
+        last = latest(EXPIRIES)
+        if last == nil or (last_claim ~= nil and last_claim > last) then last = last_claim end
+    end
     keep_keys_alive({MESSAGES, BODIES, STATES, EXPIRIES, FREE, DELAYED, CLAIMED, CLAIMS,
                      CLAIM_EXPIRIES}, last)
 end

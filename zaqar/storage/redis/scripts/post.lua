@@ -1,48 +1,56 @@
 -- Store a batch of messages in post order, creating the queue if needed.
--- ARGV: now, queue name, scope member, client id, posts channel, count, then per
---       message: body (JSON), ttl, delay, checksum ('' for none).
+-- ARGV: now, queue name, scope member, posts channel, count, the latest expiry of the
+--       batch (for the safety net), then per message: body (JSON), state (msgpack),
+--       expires, visible from ('' when posted without delay).
+-- The driver packs the states and writes the times as exact text (repr), from the same
+-- "now": packing and printing numbers was a large part of what a post cost Redis beyond
+-- the writes themselves.
 -- Returns the first id; the batch has consecutive ids from it. Announces the scope on
 -- the posts channel, last: subscribers get it once the batch is stored.
-local queue, scope, client_id, posts_channel = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local count = tonumber(ARGV[6])
+local queue, scope, posts_channel = ARGV[2], ARGV[3], ARGV[4]
+local count, last = tonumber(ARGV[5]), tonumber(ARGV[6])
 
 if redis.call('HSETNX', QUEUE_METADATA, queue, '{}') == 1 then
     redis.call('ZADD', QUEUE_NAMES, 0, queue)
+    -- A queue that exists is in SCOPES already: whatever creates one adds it, and
+    -- garbage collection takes out only scopes without a queue.
+    redis.call('SADD', SCOPES, scope)
 end
-redis.call('SADD', SCOPES, scope)
 
 local first = redis.call('INCRBY', MESSAGE_IDS, count) - count + 1
 local states, bodies, ordered, expiries, free, delayed = {}, {}, {}, {}, {}, {}
 for i = 0, count - 1 do
     local at = 7 + i * 4
-    local number = first + i
-    local id = string.format('%d', number)
-    local ttl, delay, checksum = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), ARGV[at + 3]
-    local state = {c = NOW, e = NOW + ttl, v = 0, k = client_id, n = 0}
-    if checksum ~= '' then state.h = checksum end
-    if delay > 0 then
-        state.v = NOW + delay
-        table.insert(delayed, state.v)
-        table.insert(delayed, id)
+    local id = string.format('%d', first + i)
+    local n = 2 * i  -- pairs: field and value, or score and member
+    states[n + 1], states[n + 2] = id, ARGV[at + 1]
+    bodies[n + 1], bodies[n + 2] = id, ARGV[at]
+    -- An id is its own score (in MESSAGES and FREE); ZADD reads it from the text.
+    ordered[n + 1], ordered[n + 2] = id, id
+    expiries[n + 1], expiries[n + 2] = ARGV[at + 2], id
+    local visible = ARGV[at + 3]
+    if visible == '' then
+        free[#free + 1] = id
+        free[#free + 1] = id
     else
-        table.insert(free, number)
-        table.insert(free, id)
+        delayed[#delayed + 1] = visible
+        delayed[#delayed + 1] = id
     end
-    table.insert(states, id)
-    table.insert(states, cmsgpack.pack(state))
-    table.insert(bodies, id)
-    table.insert(bodies, ARGV[at])
-    table.insert(ordered, number)
-    table.insert(ordered, id)
-    table.insert(expiries, state.e)
-    table.insert(expiries, id)
 end
 call_in_pieces('HSET', STATES, states, 2)
 call_in_pieces('HSET', BODIES, bodies, 2)
 call_in_pieces('ZADD', MESSAGES, ordered, 2)
 call_in_pieces('ZADD', EXPIRIES, expiries, 2)
-call_in_pieces('ZADD', FREE, free, 2)
-call_in_pieces('ZADD', DELAYED, delayed, 2)
-keep_messages_alive()
+-- Only the keys written to need their safety net renewed (see keep_messages_alive).
+local written = {MESSAGES, BODIES, STATES, EXPIRIES}
+if #free > 0 then
+    call_in_pieces('ZADD', FREE, free, 2)
+    written[#written + 1] = FREE
+end
+if #delayed > 0 then
+    call_in_pieces('ZADD', DELAYED, delayed, 2)
+    written[#written + 1] = DELAYED
+end
+keep_keys_alive(written, last)
 redis.call('PUBLISH', posts_channel, scope)
 return first
