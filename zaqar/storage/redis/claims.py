@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from zaqar.storage import base, errors
 from zaqar.storage.redis import records
-from zaqar.storage.redis.scripts import run
+from zaqar.storage.redis.keys import ScopeKeys
 
 if TYPE_CHECKING:
     from zaqar.storage.redis.driver import RedisDriver
@@ -26,9 +26,8 @@ class ClaimController(base.ClaimController):
                limit: int) -> base.Claim | None:
         now = self._driver.clock()
         claim_id = uuid.uuid4().hex
-        reply = run(self._driver.scripts.claim_create,
-                    self._driver.keyspace.scope(queue, project), now, claim_id, ttl, grace,
-                    limit)
+        reply = self._driver.scripts.claim_create(self._scope(queue, project), now, claim_id,
+                                                  ttl, grace, limit)
         if not reply:
             return None
         return base.Claim(id=claim_id, ttl=ttl, grace=grace, created=now,
@@ -36,8 +35,7 @@ class ClaimController(base.ClaimController):
 
     def get(self, queue: str, project: str, claim_id: str) -> base.Claim:
         now = self._driver.clock()
-        reply = run(self._driver.scripts.claim_get,
-                    self._driver.keyspace.scope(queue, project), now, claim_id)
+        reply = self._driver.scripts.claim_get(self._scope(queue, project), now, claim_id)
         if reply is None:
             raise errors.ClaimDoesNotExist(claim_id, queue)
         claim = records.unpack(reply[0])
@@ -45,11 +43,13 @@ class ClaimController(base.ClaimController):
                           messages=records.messages(reply[1:], now))
 
     def update(self, queue: str, project: str, claim_id: str, ttl: int, grace: int) -> None:
-        if not run(self._driver.scripts.claim_update,
-                   self._driver.keyspace.scope(queue, project), self._driver.clock(),
-                   claim_id, ttl, grace):
+        if not self._driver.scripts.claim_update(self._scope(queue, project),
+                                                 self._driver.clock(), claim_id, ttl, grace):
             raise errors.ClaimDoesNotExist(claim_id, queue)
 
     def delete(self, queue: str, project: str, claim_id: str) -> None:
-        run(self._driver.scripts.claim_delete, self._driver.keyspace.scope(queue, project),
-            self._driver.clock(), claim_id)
+        self._driver.scripts.claim_delete(self._scope(queue, project), self._driver.clock(),
+                                          claim_id)
+
+    def _scope(self, queue: str, project: str) -> ScopeKeys:
+        return self._driver.keyspace.scope(queue, project)

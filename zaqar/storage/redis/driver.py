@@ -19,7 +19,7 @@ from zaqar.storage.redis.claims import ClaimController
 from zaqar.storage.redis.keys import Keyspace, parse_scope_member
 from zaqar.storage.redis.messages import MessageController
 from zaqar.storage.redis.queues import QueueController
-from zaqar.storage.redis.scripts import Scripts, run
+from zaqar.storage.redis.scripts import Scripts, ThreadClients
 from zaqar.storage.redis.subscriptions import SubscriptionController
 from zaqar.storage.redis.watch import PostWatch
 
@@ -40,9 +40,10 @@ class RedisDriver(base.DataDriver):
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
         options = conf[GROUP]
-        self.client = connection.connect(connection.parse_uri(options.uri), options)
+        self._clients = ThreadClients(
+            connection.connect(connection.parse_uri(options.uri), options))
         self.keyspace = Keyspace(options.key_prefix)
-        self.scripts = Scripts(self.client)
+        self.scripts = Scripts(self._clients)
         self.queues = QueueController(self)
         self.messages = MessageController(self)
         self.claims = ClaimController(self)
@@ -56,6 +57,11 @@ class RedisDriver(base.DataDriver):
             raise RuntimeError(f"The Redis driver needs Redis {MINIMUM_SERVER[0]} or later; "
                                f"the server runs {version}.")
         self.scripts.load()
+
+    @property
+    def client(self) -> redis.Redis:
+        """The calling thread's client (see :class:`ThreadClients`)."""
+        return self._clients.get()
 
     def is_alive(self) -> bool:
         try:
@@ -88,8 +94,8 @@ class RedisDriver(base.DataDriver):
             with self.client.pipeline(transaction=False) as pipe:
                 for member in members:
                     queue, project = parse_scope_member(member)
-                    run(self.scripts.collect_garbage, self.keyspace.scope(queue, project),
-                        now, batch, queue, member, client=pipe)
+                    self.scripts.collect_garbage(self.keyspace.scope(queue, project), now,
+                                                 batch, queue, member, pipeline=pipe)
                 replies = pipe.execute()
             removed += sum(int(count) for count, _ in replies)
             members = [member for member, (_, more) in zip(members, replies, strict=True)
@@ -99,8 +105,9 @@ class RedisDriver(base.DataDriver):
     def watch_posts(self, on_post: Callable[[str, str], None]) -> PostWatch:
         """Listen on the ``posts`` channel the post script publishes to (keys.py), on a
         connection of the watch's own; see :class:`PostWatch`."""
-        return PostWatch(self.client, self.keyspace.posts, on_post,
+        return PostWatch(self._clients.shared, self.keyspace.posts, on_post,
                          self.conf[GROUP].reconnect_sleep)
 
     def close(self) -> None:
-        self.client.close()
+        self._clients.shared.connection_pool.disconnect()
+        self._clients.shared.close()

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from zaqar.storage import base, errors
 from zaqar.storage.redis import records
 from zaqar.storage.redis.keys import ScopeKeys, scope_member
-from zaqar.storage.redis.scripts import run
 
 if TYPE_CHECKING:
     from zaqar.storage.redis.driver import RedisDriver
@@ -45,18 +44,18 @@ class MessageController(base.MessageController):
                 kinds[kind] = _stored(now, message, client_id)
             per_message += [json.dumps(message.body), *kinds[kind]]
         last = now + max(message.ttl for message in messages)
-        first = int(run(self._driver.scripts.post, self._scope(queue, project), now, queue,
-                        scope_member(queue, project), self._driver.keyspace.posts,
-                        len(messages), repr(last), *per_message))
+        first = int(self._driver.scripts.post(
+            self._scope(queue, project), now, queue, scope_member(queue, project),
+            self._driver.keyspace.posts, len(messages), repr(last), *per_message))
         return [str(first + offset) for offset in range(len(messages))]
 
     def list(self, queue: str, project: str, client_id: str, marker: str | None = None,
              limit: int = 10, echo: bool = False, include_claimed: bool = False,
              include_delayed: bool = False) -> list[base.Message]:
         now = self._driver.clock()
-        reply = run(self._driver.scripts.list, self._scope(queue, project), now, client_id,
-                    records.parse_marker(marker), limit,
-                    *(_flag(f) for f in (echo, include_claimed, include_delayed)))
+        reply = self._driver.scripts.list(
+            self._scope(queue, project), now, client_id, records.parse_marker(marker), limit,
+            *(_flag(f) for f in (echo, include_claimed, include_delayed)))
         return records.messages(reply, now)
 
     def bulk_get(self, queue: str, project: str,
@@ -80,8 +79,8 @@ class MessageController(base.MessageController):
                claim_id: str | None = None) -> None:
         """The claim check and the removal are one script: a claim taken in between
         cannot be overridden."""
-        outcome = run(self._driver.scripts.delete, self._scope(queue, project),
-                      self._driver.clock(), message_id, claim_id or "").decode()
+        outcome = self._driver.scripts.delete(self._scope(queue, project), self._driver.clock(),
+                                              message_id, claim_id or "").decode()
         if outcome == "claimed":
             raise errors.MessageIsClaimed(message_id)
         if outcome == "not_claimed":
@@ -95,9 +94,9 @@ class MessageController(base.MessageController):
         if not ids:
             return
         claims = [] if claim_ids is None else builtins.list(claim_ids)
-        reply = run(self._driver.scripts.bulk_delete, self._scope(queue, project),
-                    self._driver.clock(), -1 if claim_ids is None else len(claims),
-                    *claims, *ids)
+        reply = self._driver.scripts.bulk_delete(
+            self._scope(queue, project), self._driver.clock(),
+            -1 if claim_ids is None else len(claims), *claims, *ids)
         outcome, *details = (part.decode() for part in reply)
         if outcome == "not_claimed":
             raise errors.MessageNotClaimed(details[0])
@@ -106,7 +105,7 @@ class MessageController(base.MessageController):
 
     def pop(self, queue: str, project: str, limit: int) -> builtins.list[base.Message]:
         now = self._driver.clock()
-        reply = run(self._driver.scripts.pop, self._scope(queue, project), now, limit)
+        reply = self._driver.scripts.pop(self._scope(queue, project), now, limit)
         return records.messages(reply, now)
 
     def _scope(self, queue: str, project: str) -> ScopeKeys:

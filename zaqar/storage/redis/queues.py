@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from zaqar.storage import base, errors
 from zaqar.storage.redis import records
 from zaqar.storage.redis.keys import scope_member
-from zaqar.storage.redis.scripts import run
 
 if TYPE_CHECKING:
     from zaqar.storage.redis.driver import RedisDriver
@@ -40,8 +39,8 @@ class QueueController(base.QueueController):
 
     def set_metadata(self, name: str, project: str, metadata: dict[str, Any]) -> None:
         keys = self._driver.keyspace.scope(name, project)
-        if not run(self._driver.scripts.queue_set_metadata, keys, self._driver.clock(),
-                   name, json.dumps(metadata)):
+        if not self._driver.scripts.queue_set_metadata(keys, self._driver.clock(), name,
+                                                       json.dumps(metadata)):
             raise errors.QueueDoesNotExist(name, project)
 
     def delete(self, name: str, project: str) -> None:
@@ -73,8 +72,7 @@ class QueueController(base.QueueController):
     def stats(self, name: str, project: str) -> base.QueueStats:
         """Counts in O(log n) from the expiry and claim indexes, in one script."""
         now = self._driver.clock()
-        reply = run(self._driver.scripts.stats, self._driver.keyspace.scope(name, project),
-                    now)
+        reply = self._driver.scripts.stats(self._driver.keyspace.scope(name, project), now)
         live, claimed = int(reply[0]), int(reply[1])
         ends = records.messages(reply[2:], now)
         return base.QueueStats(free=live - claimed, claimed=claimed,

@@ -1,4 +1,4 @@
-"""The Lua scripts that make each change atomic, registered once per client.
+"""The Lua scripts that make each change atomic, and the per-thread clients that run them.
 
 Each script in ``scripts/`` runs with ``common.lua`` (and the subscription ones with
 ``subscription_common.lua``) in front of it. Redis runs a script alone, start to end, so
@@ -8,11 +8,13 @@ failover) is loaded again and the call repeated.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
 import redis
+from redis.client import Pipeline
 from redis.commands.core import Script
 
 _SCRIPTS = resources.files(__package__) / "scripts"
@@ -22,18 +24,66 @@ def _source(name: str) -> str:
     return (_SCRIPTS / f"{name}.lua").read_text(encoding="utf-8")
 
 
-class Scripts:
-    """Every script as an attribute (``scripts.post``), to call through :func:`run`;
-    ``load`` sends them all to the server at once."""
+class ThreadClients:
+    """A client per thread over one connection pool, each holding a connection of its
+    own for the thread's life.
 
-    def __init__(self, client: redis.Redis) -> None:
+    redis-py's pooled path (checking the pid, taking and giving back a connection under
+    a lock, deprecation checks) cost about a third of a script call's client-side time.
+    Threads here are few and long-lived: gunicorn workers' one thread, the websocket
+    server's runner threads. Commands keep the pool's settings (timeouts, retries).
+    """
+
+    def __init__(self, shared: redis.Redis) -> None:
+        self.shared = shared
+        self._local = threading.local()
+
+    def get(self) -> redis.Redis:
+        client: redis.Redis | None = getattr(self._local, "client", None)
+        if client is None:
+            client = redis.Redis(connection_pool=self.shared.connection_pool,
+                                 single_connection_client=True)
+            self._local.client = client
+        return client
+
+
+class LuaScript:
+    """One script, called as ``script(keys, now, *args)`` on the calling thread's
+    client, or queued on ``pipeline``; ``now`` comes first in ARGV.
+
+    ``repr`` keeps every digit of ``now``; Lua's ``tonumber`` reads it back exactly.
+    """
+
+    def __init__(self, clients: ThreadClients, source: str) -> None:
+        self._clients = clients
+        self._script: Script = clients.shared.register_script(source)
+        self.source = source
+
+    def __call__(self, keys: Sequence[str], now: float, *args: Any,
+                 pipeline: Pipeline | None = None) -> Any:
+        if pipeline is not None:  # redis-py loads the pipeline's scripts before it runs
+            return self._script(keys=list(keys), args=[repr(now), *args], client=pipeline)
+        client = self._clients.get()
+        command = ("EVALSHA", self._script.sha, len(keys), *keys, repr(now), *args)
+        try:
+            return client.execute_command(*command)
+        except redis.exceptions.NoScriptError:
+            client.script_load(self.source)
+            return client.execute_command(*command)
+
+
+class Scripts:
+    """Every script as an attribute (``scripts.post(keys, now, ...)``); ``load`` sends
+    them all to the server at once."""
+
+    def __init__(self, clients: ThreadClients) -> None:
         common = _source("common")
         subscription_common = common + _source("subscription_common")
 
-        def register(name: str, prelude: str = common) -> Script:
-            return client.register_script(prelude + _source(name))
+        def register(name: str, prelude: str = common) -> LuaScript:
+            return LuaScript(clients, prelude + _source(name))
 
-        self._client = client
+        self._clients = clients
         self.post = register("post")
         self.list = register("list")
         self.delete = register("delete")
@@ -52,18 +102,8 @@ class Scripts:
 
     def load(self) -> None:
         """SCRIPT LOAD every script (one round trip), so that first calls find them."""
-        with self._client.pipeline(transaction=False) as pipe:
+        with self._clients.shared.pipeline(transaction=False) as pipe:
             for value in vars(self).values():
-                if isinstance(value, Script):
-                    pipe.script_load(value.script)
+                if isinstance(value, LuaScript):
+                    pipe.script_load(value.source)
             pipe.execute()
-
-
-def run(script: Script, keys: Sequence[str], now: float, *args: Any,
-        client: redis.Redis | None = None) -> Any:
-    """Run ``script`` on a scope's ``keys`` with ``now`` as its first argument, on the
-    driver's client or on ``client`` (a pipeline).
-
-    ``repr`` keeps every digit of ``now``; Lua's ``tonumber`` reads it back exactly.
-    """
-    return script(keys=list(keys), args=[repr(now), *args], client=client)

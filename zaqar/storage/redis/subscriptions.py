@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, cast
 from zaqar.storage import base, errors
 from zaqar.storage.redis import records
 from zaqar.storage.redis.keys import ScopeKeys, scope_member
-from zaqar.storage.redis.scripts import run
 
 if TYPE_CHECKING:
     from zaqar.storage.redis.driver import RedisDriver
@@ -24,9 +23,9 @@ class SubscriptionController(base.SubscriptionController):
     def create(self, queue: str, project: str, subscriber: str, ttl: int,
                options: dict[str, Any]) -> str:
         subscription_id = uuid.uuid4().hex
-        if not run(self._driver.scripts.subscription_create, self._scope(queue, project),
-                   self._driver.clock(), subscription_id, subscriber, ttl,
-                   json.dumps(options), scope_member(queue, project)):
+        if not self._driver.scripts.subscription_create(
+                self._scope(queue, project), self._driver.clock(), subscription_id,
+                subscriber, ttl, json.dumps(options), scope_member(queue, project)):
             raise errors.SubscriptionAlreadyExists(subscriber, queue)
         return subscription_id
 
@@ -66,8 +65,8 @@ class SubscriptionController(base.SubscriptionController):
         self._update(queue, project, subscription_id, ["confirmed", "1" if confirmed else "0"])
 
     def delete(self, queue: str, project: str, subscription_id: str) -> None:
-        run(self._driver.scripts.subscription_delete, self._scope(queue, project),
-            self._driver.clock(), subscription_id)
+        self._driver.scripts.subscription_delete(self._scope(queue, project),
+                                                 self._driver.clock(), subscription_id)
 
     def purge(self, queue: str, project: str) -> None:
         self._driver.client.delete(*self._scope(queue, project).of_subscriptions)
@@ -75,8 +74,9 @@ class SubscriptionController(base.SubscriptionController):
     def _update(self, queue: str, project: str, subscription_id: str,
                 changes: builtins.list[Any],
                 subscriber: str | None = None) -> None:
-        outcome = run(self._driver.scripts.subscription_update, self._scope(queue, project),
-                      self._driver.clock(), subscription_id, *changes).decode()
+        outcome = self._driver.scripts.subscription_update(
+            self._scope(queue, project), self._driver.clock(), subscription_id,
+            *changes).decode()
         if outcome == "missing":
             raise errors.SubscriptionDoesNotExist(subscription_id)
         if outcome == "taken":
