@@ -8,10 +8,10 @@ script (scripts/*.lua): atomic, one round trip.
 from __future__ import annotations
 
 import builtins
-import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from zaqar import jsoncodec
 from zaqar.storage import base, errors
 from zaqar.storage.redis import records
 from zaqar.storage.redis.keys import ScopeKeys, scope_member
@@ -42,7 +42,7 @@ class MessageController(base.MessageController):
             kind = (message.ttl, message.delay, message.checksum)  # a batch mostly has one
             if kind not in kinds:
                 kinds[kind] = _stored(now, message, client_id)
-            per_message += [json.dumps(message.body), *kinds[kind]]
+            per_message += [jsoncodec.dumps(message.body), *kinds[kind]]
         last = now + max(message.ttl for message in messages)
         first = int(self._driver.scripts.post(
             self._scope(queue, project), now, queue, scope_member(queue, project),

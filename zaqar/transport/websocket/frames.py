@@ -10,6 +10,7 @@ from typing import Any
 
 import msgpack
 
+from zaqar import jsoncodec
 from zaqar.api.errors import ApiError, BadRequest
 
 
@@ -41,7 +42,7 @@ def decode(payload: bytes, binary: bool) -> Any:
 def encode(document: Any, binary: bool) -> bytes:
     if binary:
         return msgpack.packb(document, use_bin_type=True)
-    return json.dumps(document).encode()
+    return jsoncodec.dumps(document)
 
 
 def parse_envelope(request: Any) -> Envelope:

@@ -4,6 +4,7 @@ from typing import Any
 
 import falcon
 
+from zaqar import jsoncodec
 from zaqar.api import Api, Request, errors
 from zaqar.api.request import merge_document
 from zaqar.auth.keystone import credentials_from_environ
@@ -44,7 +45,7 @@ class ActionResource:
         for name, value in result.headers.items():
             resp.set_header(name, value)
         if result.body is not None and result.status != 204:
-            resp.data = json.dumps(result.body).encode()
+            resp.data = jsoncodec.dumps(result.body)
             resp.content_type = falcon.MEDIA_JSON
 
     def _read_document(self, req: falcon.Request, route: Route) -> tuple[Any, int]:
