@@ -19,10 +19,11 @@ OPTS = [
     cfg.IntOpt("max_in_flight", default=64, min=1,
                help="Requests one connection may have in progress at once; past that the "
                     "server stops reading from it until replies go out (backpressure)."),
-    cfg.IntOpt("thread_pool_size", default=4, min=1,
+    cfg.IntOpt("thread_pool_size", default=2, min=1,
                help="Threads running storage calls, so the reactor never blocks on them. "
                     "Few suffice: requests are short, and more threads only contend for "
-                    "the interpreter lock."),
+                    "the interpreter lock (with 2, claims ran 15-30% faster than with 4 "
+                    "on Redis and SQLite; see docs/benchmarks.md)."),
     cfg.IntOpt("ping_interval", default=30, min=0,
                help="Seconds between keep-alive pings to each client; 0 turns pings off."),
     cfg.IntOpt("ping_timeout", default=10, min=1,
