@@ -252,3 +252,22 @@ def test_stopping_with_idle_connections_open_is_clean(tmp_path: Path) -> None:
     for conn in idle:
         assert conn.closed_by_server()
         conn.close()
+
+
+def test_a_worker_at_its_connection_limit_accepts_more_once_one_closes(tmp_path: Path) -> None:
+    with running_server(tmp_path, "[drivers:transport:wsgi]\nworkers = 1\n"
+                                  "worker_connections = 2\n") as server:
+        held = [RawConnection(server.url) for _ in range(2)]
+        for conn in held:
+            conn.send(request(conn.host, "GET", "/v2/queues"))
+            assert conn.answer().status == 200
+        waiting = RawConnection(server.url)  # queued by the kernel, not yet accepted
+        waiting.send(request(waiting.host, "GET", "/v2/queues"))
+        waiting.sock.settimeout(1)
+        with pytest.raises(TimeoutError):
+            waiting.sock.recv(1)
+        held[0].close()
+        waiting.sock.settimeout(10)
+        assert waiting.answer().status == 200
+        held[1].close()
+        waiting.close()

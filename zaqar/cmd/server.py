@@ -42,6 +42,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "worker_class": "gthread" if wsgi.threads > 1 else KEEPALIVE_WORKER,
             "timeout": wsgi.timeout,
             "keepalive": wsgi.keepalive,
+            "worker_connections": wsgi.worker_connections,
             "graceful_timeout": 10,
             "accesslog": "-" if wsgi.access_log else None,
             "errorlog": "-",

@@ -19,5 +19,8 @@ OPTS = [
                     "also how long a client may take to send a request's head."),
     cfg.IntOpt("keepalive", default=5, min=1,
                help="Seconds an idle persistent (keep-alive) connection stays open."),
+    cfg.IntOpt("worker_connections", default=1000, min=1,
+               help="Connections one worker holds open at most; past that it accepts no "
+                    "more until some close (each may buffer a request body)."),
     cfg.BoolOpt("access_log", default=True, help="Log one line per request."),
 ]

@@ -11,8 +11,9 @@ one process per core serving many connections is all the concurrency there is to
 The arbiter, settings, signals and process management stay gunicorn's. Its request
 limits apply (``limit_request_line`` → 414, ``limit_request_fields`` and
 ``limit_request_field_size`` → 431), ``keepalive`` is how long an idle connection stays
-open, and a request not complete within ``timeout`` seconds gets 408. Every refusal is a
-JSON error body, then the connection ends. Linux only (epoll).
+open, ``worker_connections`` is how many a worker holds at once (then it stops
+accepting), and a request not complete within ``timeout`` seconds gets 408. Every
+refusal is a JSON error body, then the connection ends. Linux only (epoll).
 """
 from __future__ import annotations
 
@@ -209,13 +210,13 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
     def run(self) -> None:
         self.poller = select.epoll()
         listeners = {listener.fileno(): listener for listener in self.sockets}
-        for fd in listeners:
-            self.poller.register(fd, _LISTENER_EVENTS)
+        self.accepting = False
+        self._accept_new(True)
         self.poller.register(self.PIPE[0], select.EPOLLIN)  # signals wake us through it
         last_sweep = time.monotonic()
+        self.notify()
         try:
             while self.alive:
-                self.notify()
                 for fd, _events in self.poller.poll(_POLL_SECONDS):
                     if fd in listeners:
                         self._accept(listeners[fd])
@@ -228,10 +229,11 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
                 now = time.monotonic()
                 if now - last_sweep >= _POLL_SECONDS:
                     last_sweep = now
+                    self.notify()  # the arbiter's liveness check: a syscall, so not per event
                     self._sweep(now)
-                if self.ppid != os.getppid():
-                    self.log.info("Parent changed, shutting down: %s", self)
-                    break
+                    if self.ppid != os.getppid():
+                        self.log.info("Parent changed, shutting down: %s", self)
+                        break
         finally:
             for connection in list(self.connections.values()):
                 self._close(connection)
@@ -253,6 +255,20 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.connections[sock.fileno()] = Connection(sock, address, self.limits)
         self.poller.register(sock.fileno(), select.EPOLLIN)
+        if len(self.connections) >= self.cfg.worker_connections:
+            self._accept_new(False)
+
+    def _accept_new(self, accepting: bool) -> None:
+        """Watch the listeners, or stop while ``worker_connections`` are open (bounding
+        what a worker buffers); other workers, or the kernel's backlog, take the rest."""
+        if accepting == self.accepting:
+            return
+        for listener in self.sockets:
+            if accepting:
+                self.poller.register(listener.fileno(), _LISTENER_EVENTS)
+            else:
+                self.poller.unregister(listener.fileno())
+        self.accepting = accepting
 
     def _read(self, connection: Connection) -> None:
         try:
@@ -321,6 +337,8 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
         if self.connections.pop(fd, None) is not None:
             self.poller.unregister(fd)
         connection.sock.close()
+        if not self.accepting and len(self.connections) < self.cfg.worker_connections:
+            self._accept_new(True)
 
     # -- serving -----------------------------------------------------------------------
 
