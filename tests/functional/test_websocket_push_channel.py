@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+import redis
 import requests
 
 from tests import engines
@@ -94,3 +95,27 @@ def test_push_latency_from_rest_post_to_websocket_push(server, request):
           f"median {statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
           f"max {latencies[-1] * 1000:.1f} ms (the REST reply alone: median "
           f"{statistics.median(replies) * 1000:.1f} ms, max {max(replies) * 1000:.1f} ms)")
+
+
+def test_a_process_watches_posts_only_while_it_holds_subscriptions(tmp_path):
+    """Every announcement wakes each watching process: one with no websocket
+    subscription does not listen (and a subscription is confirmed once it does)."""
+    engines.REDIS.check_reachable()
+    prefix = f"{engines.SESSION}:lazy"
+    override = (f"[drivers]\nmessage_store = redis\n\n[{engines.REDIS.group}]\n"
+                f"uri = {engines.REDIS.uri}\nkey_prefix = {prefix}\n\n"
+                "[drivers:transport:websocket]\nworkers = 1\n"
+                f"push_safety_interval = {SAFETY_INTERVAL}\n")
+    client = redis.Redis.from_url(engines.REDIS.uri)
+    channel = f"{prefix}:posts"
+
+    def listeners() -> int:
+        return int(client.pubsub_numsub(channel)[0][1])
+
+    with running_server(tmp_path, override, websocket_ready=True) as server:
+        assert listeners() == 0
+        with connections(server.ws_url) as connect:
+            subscriber = connect()
+            subscribe_here(subscriber, "watched")
+            assert listeners() == 1
+    client.close()

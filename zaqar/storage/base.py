@@ -274,7 +274,9 @@ class DataDriver(abc.ABC):
         comes after the post is stored, from a thread of the watch's own, at most once,
         and may be lost (while the watch reconnects, for one). Callers that must see every
         message still look for them now and then. ``on_post`` should return quickly; an
-        exception it raises is logged and the watch goes on.
+        exception it raises is logged and the watch goes on. ``watch_posts`` returns once
+        the watch listens (a post made after that is announced), so it may wait on the
+        engine: call it off any event loop.
         """
         return None
 

@@ -28,13 +28,17 @@ WAKE_EVERY = 0.2
 KEEPALIVE = 5.0
 MAX_BACKOFF = 10.0  # seconds between reconnection attempts, at most
 MIN_BACKOFF = 0.1
+# Seconds the constructor waits for the server to confirm the subscription.
+READY_TIMEOUT = 2.0
 
 
 class PostWatch(base.Watch):
     """Listens on ``channel`` from a thread of its own until closed.
 
-    A lost connection is opened again, after ``backoff`` seconds, then twice as long
-    after each failure up to :data:`MAX_BACKOFF`.
+    The constructor returns once the server has confirmed the subscription (or after
+    READY_TIMEOUT seconds, when it cannot be reached: the thread goes on trying), so a
+    post made after it returns is heard. A lost connection is opened again, after
+    ``backoff`` seconds, then twice as long after each failure up to :data:`MAX_BACKOFF`.
     """
 
     def __init__(self, client: redis.Redis, channel: str,
@@ -44,12 +48,14 @@ class PostWatch(base.Watch):
         self._on_post = on_post
         self._first_backoff = max(backoff, MIN_BACKOFF)
         self._closing = threading.Event()
+        self._listening = threading.Event()
         # Held while on_post runs, so that close() waits for a call under way;
         # reentrant, so that on_post may close the watch.
         self._announcing = threading.RLock()
         self._thread = threading.Thread(target=self._run, name="zaqar-redis-post-watch",
                                         daemon=True)
         self._thread.start()
+        self._listening.wait(READY_TIMEOUT)
 
     def close(self) -> None:
         with self._announcing:
@@ -60,7 +66,7 @@ class PostWatch(base.Watch):
     def _run(self) -> None:
         backoff = self._first_backoff
         while not self._closing.is_set():
-            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._client.pubsub()
             try:
                 pubsub.subscribe(self._channel)
                 backoff = self._first_backoff
@@ -84,6 +90,8 @@ class PostWatch(base.Watch):
                 last_heard, pinged = now, False
                 if message["type"] == "message":
                     self._announce(message["data"])
+                elif message["type"] == "subscribe":
+                    self._listening.set()
             elif now - last_heard > KEEPALIVE * (2 if pinged else 1):
                 if pinged:
                     raise redis.ConnectionError(f"no reply to a ping in {KEEPALIVE} s")

@@ -6,7 +6,10 @@ through any process or node of the service (REST or websocket) reaches every
 subscriber. When the storage announces posts (``DataDriver.watch_posts``: Redis
 pub/sub), the subscriptions of a queue are looked at as soon as a post to it is
 announced, and all of them every ``push_safety_interval`` in case an announcement was
-lost; otherwise all are looked at every ``push_interval``. Subscriptions
+lost; otherwise all are looked at every ``push_interval``. A process watches only while
+it holds subscriptions (and WATCH_LINGER seconds after): every announcement costs each
+watching process a wake-up, which a process with nothing to push should not pay; a
+subscription is confirmed only once its process listens. Subscriptions
 end when their connection closes, when they are deleted, or when their ttl passes; a
 subscription is looked up again before each delivery, so nothing posted after its end
 is pushed. The lookups run as the server (``Api.run``) in the project the subscription
@@ -16,6 +19,7 @@ which ends its subscriptions.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,6 +38,9 @@ LOG = logging.getLogger(__name__)
 # Seconds between checks that an idle subscription still exists (so its listener is
 # dropped even when nothing is posted); one with messages to deliver is checked each time.
 CHECK_ALIVE_EVERY = 1.0
+# Seconds the post watch is kept after the last subscription ends, so that subscriptions
+# coming and going do not restart it each time.
+WATCH_LINGER = 30.0
 
 
 @dataclass
@@ -71,11 +78,13 @@ class PushHub:
         self._interval = interval
         self._safety_interval = safety_interval
         self._watch: Watch | None = None
+        self._can_watch = True  # until the storage says it cannot announce posts
+        self._idle_since = reactor.seconds()  # when the last subscription ended
+        # Guards _watch between runner threads (which start it) and the reactor.
+        self._watch_lock = threading.Lock()
 
     def start(self) -> None:
-        self._watch = self._api.storage.watch_posts(self._heard_post)
-        self._loop.start(self._interval if self._watch is None else self._safety_interval,
-                         now=False)
+        self._loop.start(self._interval, now=False)
 
     def stop(self) -> None:
         if self._loop.running:
@@ -84,6 +93,31 @@ class PushHub:
             self._watch.close()
             self._watch = None
 
+    def _start_watch(self) -> None:
+        """In a runner thread: watch posts, when the storage announces them; returns
+        once the watch listens."""
+        with self._watch_lock:
+            # Not idle: the subscription's listener is on its way to the reactor.
+            self._idle_since = self._reactor.seconds()
+            if self._watch is None and self._can_watch:
+                self._watch = self._api.storage.watch_posts(self._heard_post)
+                self._can_watch = self._watch is not None
+
+    def _stop_idle_watch(self) -> None:
+        """Stop watching once no subscription has been held for WATCH_LINGER seconds
+        (closed in a runner thread: closing waits for the watch's thread)."""
+        if (self._watch is None or self._listeners
+                or self._reactor.seconds() - self._idle_since < WATCH_LINGER):
+            return
+        if not self._watch_lock.acquire(blocking=False):
+            return  # a subscription is starting one: not idle after all
+        try:
+            watch, self._watch = self._watch, None
+        finally:
+            self._watch_lock.release()
+        if watch is not None:
+            self._runner.submit(watch.close, (), self._log_failure)
+
     def subscribe(self, connection: MessagingProtocol, request: ScopedRequest,
                   subscription_id: str, binary: bool) -> None:
         """Start pushing to ``connection``; only messages posted from now on are sent.
@@ -91,6 +125,7 @@ class PushHub:
         Runs in a runner thread (it asks storage for the queue's newest message).
         """
         queue = request.params["queue_name"]
+        self._start_watch()  # before the newest message is looked up: no post is missed
         stats = self._api.run("queue_get_stats", ScopedRequest(
             project=request.project, client_id=request.client_id,
             params={"queue_name": queue}))
@@ -106,6 +141,8 @@ class PushHub:
         listener.connection.subscriptions.add(listener.subscription_id)
         self._listeners[listener.subscription_id] = listener
         self._by_scope.setdefault(listener.scope, set()).add(listener.subscription_id)
+        # With a watch, a look every safety interval is enough.
+        self._loop.interval = self._safety_interval if self._can_watch else self._interval
         if self._watch is not None:
             # A post announced between the newest message's lookup and now was not
             # heard for this subscription: look once rather than wait for the safety net.
@@ -117,6 +154,8 @@ class PushHub:
         ids.discard(listener.subscription_id)
         if not ids:
             del self._by_scope[listener.scope]
+        if not self._listeners:
+            self._idle_since = self._reactor.seconds()
 
     def drop_connection(self, connection: MessagingProtocol) -> None:
         """Forget a closed connection's subscriptions and delete them from storage."""
@@ -150,6 +189,7 @@ class PushHub:
 
     def _poll(self) -> None:
         """Every subscription (each interval)."""
+        self._stop_idle_watch()
         if self._polling or not self._listeners:
             return
         self._announced.clear()
