@@ -9,9 +9,11 @@ OPTS = [
     cfg.HostAddressOpt("bind", default="127.0.0.1", help="Address the websocket server "
                        "listens on."),
     cfg.PortOpt("port", default=9000, help="Port the websocket server listens on."),
-    cfg.IntOpt("workers", default=os.cpu_count() or 1, sample_default="number of CPU cores",
+    cfg.IntOpt("workers", default=2 * (os.cpu_count() or 1), sample_default="2 x CPU cores",
                min=1, help="Websocket server processes; more than one share the port "
-                           "(SO_REUSEPORT) and the kernel spreads connections over them."),
+                           "(SO_REUSEPORT) and the kernel spreads connections over them "
+                           "by a hash, so with few connections two often land in one "
+                           "process: twice the cores halves how often."),
     cfg.IntOpt("max_frame_size", default=1024 * 1024, min=1024,
                help="Largest accepted frame (message) in bytes. Frames up to this size "
                     "that break a document limit get an error reply; larger ones close "
