@@ -2,6 +2,7 @@
 garbage collection, the safety-net expiry never outruns live data, and a lost server
 is a transient error."""
 import pytest
+import redis
 
 from tests import engines
 from tests.conftest import make_conf
@@ -75,3 +76,14 @@ def test_an_unreachable_server_is_a_transient_error(engine, tmp_path):
             driver.queues.exists("q", P)
     finally:
         driver.close()
+
+
+def test_a_killed_connection_is_opened_again_for_the_next_call(driver):
+    assert driver.messages.post("q", P, [NewMessage(body={"n": 1}, ttl=60)], CLIENT)
+    own = driver.client.client_id()  # the calling thread's connection, which scripts use
+    killer = redis.Redis.from_url(engines.REDIS.uri)
+    assert killer.client_kill_filter(_id=own)
+    killer.close()
+    assert driver.messages.post("q", P, [NewMessage(body={"n": 2}, ttl=60)], CLIENT)
+    assert [m.body for m in driver.messages.list("q", P, CLIENT, echo=True)] == [
+        {"n": 1}, {"n": 2}]
