@@ -15,6 +15,13 @@ class ApiError(Exception):
         return {"title": self.title, "description": self.description}
 
 
+class Unexpected(ApiError):
+    """A failure nobody foresaw: what every transport answers, the details logged."""
+
+    def __init__(self) -> None:
+        super().__init__("The request failed unexpectedly; the error was logged.")
+
+
 class BadRequest(ApiError):
     status = 400
     title = "Invalid API request"

@@ -121,7 +121,7 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
         if not isinstance(error, errors.ApiError):
             LOG.error("Unexpected error in %s", envelope.action,
                       exc_info=(type(error), error, error.__traceback__))
-            error = errors.ApiError("The request failed unexpectedly; the error was logged.")
+            error = errors.Unexpected()
         self.send(frames.error_reply(envelope.raw, error), binary)
 
     def send(self, document: Any, binary: bool) -> None:

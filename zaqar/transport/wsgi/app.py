@@ -37,9 +37,7 @@ def _render_unexpected(req: falcon.Request, resp: falcon.Response, error: Except
         raise error
     LOG.exception("Unexpected error serving %s %s", req.method, req.path)
     resp.status = falcon.HTTP_500
-    resp.data = json.dumps({"title": "Internal server error",
-                            "description": "The request failed unexpectedly; the error "
-                                           "was logged."}).encode()
+    resp.data = json.dumps(errors.Unexpected().to_body()).encode()
     resp.content_type = falcon.MEDIA_JSON
 
 

@@ -35,6 +35,8 @@ from urllib.parse import unquote_to_bytes
 import httptools
 from gunicorn.workers.base import Worker
 
+from zaqar.api.errors import Unexpected
+
 DEFAULT_BODY_LIMIT = 1024 * 1024
 _READ_SIZE = 65536
 _POLL_SECONDS = 1.0
@@ -356,9 +358,7 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
             self.log.exception("Error handling request %s", request.url)
             reply.status = "500 Internal Server Error"
             reply.headers = [("Content-Type", "application/json")]
-            body = json.dumps({"title": "Internal server error", "description":
-                               "The request failed unexpectedly; the error was logged."
-                               }).encode()
+            body = json.dumps(Unexpected().to_body()).encode()
         finally:
             close = getattr(result, "close", None)
             if close is not None:
