@@ -49,15 +49,6 @@ def test_root_answers_the_versions_document_with_multiple_choices(rest):
     assert version["media-types"][0]["type"] == "application/vnd.openstack.messaging-v2+json"
 
 
-def test_v2_home_document_lists_the_queue_resources(rest):
-    resp = rest.get("/v2/")
-    assert resp.status_code == 200
-    assert resp.headers["Content-Type"].startswith("application/json-home")
-    templates = {res["href-template"] for res in resp.json()["resources"].values()}
-    assert {"/v2/queues", "/v2/queues/{queue_name}", "/v2/queues/{queue_name}/messages",
-            "/v2/queues/{queue_name}/claims/{claim_id}"} <= templates
-
-
 def test_ping_answers_204_to_get_and_head(rest):
     for method in ("GET", "HEAD"):
         resp = rest.request(method, "/v2/ping")

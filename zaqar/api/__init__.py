@@ -10,7 +10,7 @@ from typing import Any
 
 from oslo_config import cfg
 
-from zaqar.api import errors
+from zaqar.api import errors, registry
 from zaqar.api.access import AccessControl
 from zaqar.api.claims import ClaimActions
 from zaqar.api.health import HealthActions
@@ -26,21 +26,7 @@ from zaqar.storage.base import DataDriver
 
 LOG = logging.getLogger(__name__)
 
-__all__ = ["Api", "Request", "Response", "ScopedRequest", "errors"]
-
-ACTION_NAMES = (
-    "queue_create", "queue_list", "queue_get", "queue_update", "queue_delete",
-    "queue_get_stats", "queue_purge", "queue_share",
-    "message_post", "message_list", "message_get", "message_get_many", "message_delete",
-    "message_delete_many", "message_pop",
-    "claim_create", "claim_get", "claim_update", "claim_delete",
-    "subscription_create", "subscription_list", "subscription_get", "subscription_update",
-    "subscription_delete", "subscription_confirm",
-    "ping", "health",
-)
-
-# Health probes answer without a project; everything else is scoped by one.
-_PROJECTLESS = frozenset({"ping", "health"})
+__all__ = ["Api", "Request", "Response", "ScopedRequest", "errors", "registry"]
 
 # Storage errors as the wire sees them: (api error class, title).
 _STORAGE_ERRORS: tuple[tuple[type[storage_errors.StorageError], type[errors.ApiError], str],
@@ -77,25 +63,21 @@ class Api:
         groups = [cls(storage, self.validate, conf, metadata_cache) for cls in (
             QueueActions, MessageActions, ClaimActions, SubscriptionActions, HealthActions,
             ShareActions)]
+        # Every name the websocket API answers to (aliases included) -> its handler.
         self.actions: dict[str, Callable[[ScopedRequest], Response]] = {}
-        self.probes: dict[str, Callable[[Request], Response]] = {}
-        for name in ACTION_NAMES:
-            for group in groups:
-                if hasattr(group, name):
-                    registry = self.probes if name in _PROJECTLESS else self.actions
-                    registry[name] = getattr(group, name)
+        for name, action in registry.WEBSOCKET_NAMES.items():
+            handlers = [getattr(group, action) for group in groups if hasattr(group, action)]
+            if len(handlers) != 1:
+                raise TypeError(f"Action {action!r} needs exactly one handler, found "
+                                f"{len(handlers)}.")
+            self.actions[name] = handlers[0]
         self.queues = groups[0]
 
     def dispatch(self, action: str, req: Request) -> Response:
         """Run one action for a caller (see zaqar.api.access for who may). Raises
         ApiError (BadRequest for an unknown action, Forbidden when the caller may not)."""
-        if action not in self.actions and action not in self.probes:
+        if action not in self.actions:
             raise errors.BadRequest(f"Unknown action {action!r}.", "Invalid action")
-        if action in self.probes:
-            self.validate.client_id(req.client_id)
-            self.access.check_projectless(action, req)
-            self.validate.json_document(req.params)
-            return self._call(action, self.probes[action], req)
         scoped = self.scope(action, req)
         self.validate.json_document(req.params)
         return self.run(action, scoped)
@@ -107,7 +89,8 @@ class Api:
         not run the action).
         """
         client_id = self.validate.client_id(req.client_id)
-        return req.scoped(self.access.project(action, req), client_id)
+        return req.scoped(self.access.project(registry.WEBSOCKET_NAMES[action], req),
+                          client_id)
 
     def run(self, action: str, req: ScopedRequest) -> Response:
         """Run an action for a request whose project and caller were already checked:

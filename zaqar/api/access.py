@@ -14,6 +14,7 @@ import threading
 
 from oslo_config import cfg
 
+from zaqar.api import registry
 from zaqar.api.errors import Forbidden, ServiceUnavailable, Unauthorized
 from zaqar.api.request import Request
 from zaqar.api.validation import Validator
@@ -63,7 +64,7 @@ class AccessControl:
         if credentials is None:
             raise Forbidden("Authenticate with a Keystone token first.", "Not authenticated")
         project = self._token_project(credentials, req.project)
-        if not self._policy.allows(action, project, credentials):
+        if not self._policy.allows(registry.action(action).rule, project, credentials):
             raise Forbidden(f"Policy does not allow {action} for this token.",
                             "Not authorized")
         return project
@@ -83,7 +84,7 @@ class AccessControl:
         if grant is None:
             raise Forbidden("The URL signature is not valid or has expired.",
                             "Invalid signature")
-        if not grant.allows(action, queue):
+        if not grant.allows(registry.action(action).signed, queue):
             raise Forbidden("The signed URL does not allow this request.", "Not authorized")
         return self._validate.project_id(grant.project)
 

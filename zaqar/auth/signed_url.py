@@ -20,29 +20,6 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 EXPIRES_FORMAT = "%Y-%m-%dT%H:%M:%S"  # UTC, whole seconds
 _SIGNED_PATH = re.compile(r"/v2/queues/([a-zA-Z0-9_-]{1,64})/(messages|subscriptions|claims)")
 
-# The REST request each action grantable by a URL stands for: (method, resource). An
-# action outside this table (queue-level ones, share itself) is never granted.
-ACTION_ACCESS: dict[str, tuple[str, str]] = {
-    "message_list": ("GET", "messages"),
-    "message_get_many": ("GET", "messages"),
-    "message_get": ("GET", "messages"),
-    "message_post": ("POST", "messages"),
-    "message_delete": ("DELETE", "messages"),
-    "message_delete_many": ("DELETE", "messages"),
-    "message_pop": ("DELETE", "messages"),
-    "claim_create": ("POST", "claims"),
-    "claim_get": ("GET", "claims"),
-    "claim_update": ("PATCH", "claims"),
-    "claim_delete": ("DELETE", "claims"),
-    "subscription_create": ("POST", "subscriptions"),
-    "subscription_list": ("GET", "subscriptions"),
-    "subscription_get": ("GET", "subscriptions"),
-    "subscription_update": ("PATCH", "subscriptions"),
-    "subscription_delete": ("DELETE", "subscriptions"),
-    "subscription_confirm": ("PUT", "subscriptions"),
-}
-
-
 def queue_path(queue: str, resource: str) -> str:
     return f"/v2/queues/{queue}/{resource}"
 
@@ -114,8 +91,9 @@ class Grant:
     methods: frozenset[str]
     resources: frozenset[tuple[str, str]]
 
-    def allows(self, action: str, queue: object) -> bool:
-        access = ACTION_ACCESS.get(action)
+    def allows(self, access: tuple[str, str] | None, queue: object) -> bool:
+        """Whether the grant covers ``access`` (REST method, resource of a queue; an
+        action's, see zaqar.api.registry) on ``queue``; None is never granted."""
         if access is None or not isinstance(queue, str):
             return False
         method, resource = access

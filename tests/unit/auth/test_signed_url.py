@@ -48,15 +48,13 @@ def test_signature_matches_upstream_zaqar_text():
 def test_valid_signature_grants_exactly_the_signed_methods_on_the_signed_queue():
     grant = signed_url.verify(KEY, headers_of(share()), now=NOW)
     assert grant is not None and grant.project == "p"
-    assert grant.allows("message_list", "q")
-    assert grant.allows("message_get", "q")
-    assert grant.allows("message_post", "q")
-    assert not grant.allows("message_delete", "q")  # DELETE not signed
-    assert not grant.allows("message_list", "other")  # another queue
-    assert not grant.allows("claim_create", "q")  # claims not signed
-    assert not grant.allows("queue_get", "q")  # queue-level actions are never granted
-    assert not grant.allows("queue_share", "q")
-    assert not grant.allows("message_list", None)
+    assert grant.allows(("GET", "messages"), "q")
+    assert grant.allows(("POST", "messages"), "q")
+    assert not grant.allows(("DELETE", "messages"), "q")  # DELETE not signed
+    assert not grant.allows(("GET", "messages"), "other")  # another queue
+    assert not grant.allows(("POST", "claims"), "q")  # claims not signed
+    assert not grant.allows(None, "q")  # actions without signed access are never granted
+    assert not grant.allows(("GET", "messages"), None)
 
 
 @pytest.mark.parametrize("field, value", [

@@ -9,7 +9,8 @@ from oslo_config import cfg
 
 from zaqar.api import Api, errors
 from zaqar.auth import keystone
-from zaqar.transport.wsgi.documents import HomeResource, VersionsResource
+from zaqar.transport.wsgi.documents import VersionsResource
+from zaqar.transport.wsgi.negotiation import RequireJson
 from zaqar.transport.wsgi.resources import ActionResource
 from zaqar.transport.wsgi.routes import ROUTES
 
@@ -48,7 +49,7 @@ def body_limit(conf: cfg.ConfigOpts) -> int:
 
 
 def create_app(api: Api, conf: cfg.ConfigOpts) -> falcon.App:
-    app = falcon.App(media_type=falcon.MEDIA_JSON)
+    app = falcon.App(media_type=falcon.MEDIA_JSON, middleware=[RequireJson()])
     app.req_options.auto_parse_qs_csv = False
     app.req_options.keep_blank_qs_values = False
     app.resp_options.secure_cookies_by_default = False
@@ -56,8 +57,6 @@ def create_app(api: Api, conf: cfg.ConfigOpts) -> falcon.App:
     app.add_error_handler(errors.ApiError, _render_api_error)
     app.set_error_serializer(_render_http_error)
     app.add_route("/", VersionsResource())
-    app.add_route("/v2", HomeResource())
-    app.add_route("/v2/", HomeResource())
     limit = body_limit(conf)
     for path, methods in ROUTES.items():
         app.add_route(path, ActionResource(api, methods, limit))

@@ -1,34 +1,19 @@
-"""Static documents: the versions document at ``/`` and the JSON home at ``/v2/``."""
+"""The versions document at ``/``: the one request served without a Client-ID or a token."""
 import json
 
 import falcon
-
-from zaqar.transport.wsgi.routes import ROUTES
 
 VERSIONS = {
     "versions": [{
         "id": "2",
         "status": "CURRENT",
-        "updated": "2014-09-24T04:06:47Z",
+        # Sic: upstream's date has no leading zero in its month.
+        "updated": "2014-9-24T04:06:47Z",
         "media-types": [{"base": "application/json",
                          "type": "application/vnd.openstack.messaging-v2+json"}],
         "links": [{"href": "/v2/", "rel": "self"}],
     }],
 }
-
-
-def _home() -> dict:
-    resources = {}
-    for path, methods in ROUTES.items():
-        relation = "rel/" + methods[next(iter(methods))].action.split("_")[0] + path.replace(
-            "/v2", "").replace("/", "_").replace("{", "").replace("}", "")
-        resources[relation] = {
-            "href-template": path,
-            "href-vars": {name.strip("{}"): f"param/{name.strip('{}')}"
-                          for name in path.split("/") if name.startswith("{")},
-            "hints": {"allow": sorted(methods), "formats": {"application/json": {}}},
-        }
-    return {"resources": resources}
 
 
 class VersionsResource:
@@ -38,11 +23,3 @@ class VersionsResource:
         resp.status = falcon.HTTP_300
         resp.data = self.data
         resp.content_type = falcon.MEDIA_JSON
-
-
-class HomeResource:
-    data = json.dumps(_home()).encode()
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.data = self.data
-        resp.content_type = "application/json-home"

@@ -6,6 +6,7 @@ import falcon
 
 from zaqar import jsoncodec
 from zaqar.api import Api, Request, errors
+from zaqar.api.registry import Endpoint
 from zaqar.api.request import merge_document
 from zaqar.auth.keystone import credentials_from_environ
 from zaqar.auth.signed_url import SignedHeaders
@@ -23,20 +24,17 @@ class ActionResource:
             setattr(self, f"on_{method.lower()}", self._respond)
 
     def _respond(self, req: falcon.Request, resp: falcon.Response, **path: str) -> None:
-        route = self._methods[req.method]
-        params: dict[str, Any] = {route.query_names.get(key, key): value
+        action, endpoint = self._methods[req.method].choose(req.params)
+        params: dict[str, Any] = {endpoint.query_names.get(key, key): value
                                   for key, value in req.params.items()}
         params.update(path)
         size = None
-        if route.body != "none":
-            document, size = self._read_document(req, route)
-            if route.body == "merge":
+        if endpoint.body != "none":
+            document, size = self._read_document(req, endpoint)
+            if endpoint.body == "merge":
                 params = merge_document(params, document)
             elif document is not None:
-                params[route.body] = document
-        action = route.action
-        if route.alternate and route.alternate[0] in req.params:
-            action = route.alternate[1]
+                params[endpoint.body] = document
         result = self._api.dispatch(action, Request(
             project=req.get_header("X-Project-ID"), client_id=req.get_header("Client-ID"),
             params=params, body_size=size, credentials=credentials_from_environ(req.env),
@@ -46,9 +44,10 @@ class ActionResource:
             resp.set_header(name, value)
         if result.body is not None and result.status != 204:
             resp.data = jsoncodec.dumps(result.body)
-            resp.content_type = falcon.MEDIA_JSON
+            if "Content-Type" not in result.headers:
+                resp.content_type = falcon.MEDIA_JSON
 
-    def _read_document(self, req: falcon.Request, route: Route) -> tuple[Any, int]:
+    def _read_document(self, req: falcon.Request, route: Endpoint) -> tuple[Any, int]:
         if route.content_type and req.content_type != route.content_type:
             raise errors.UnsupportedMediaType(f"Accepted media type for {req.method}: "
                                               f"{route.content_type}.")

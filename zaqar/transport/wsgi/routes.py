@@ -1,67 +1,51 @@
-"""The v2 route table: which action each path and method calls, and how its input maps.
+"""The v2 route table, derived from the action registry (zaqar/api/registry.py).
 
 Path fields keep their names (``queue_name``, ``message_id``...). Query parameters pass
 through under the action's names (``ids`` becomes ``message_ids``). A JSON request body
 is either merged into the parameters or handed over whole under one name.
 """
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-JSON_PATCH = "application/openstack-messaging-v2.0-json-patch"
+from zaqar.api.registry import ACTIONS, Endpoint
 
 
 @dataclass(frozen=True)
 class Route:
+    """What one method of one path calls: the default action, and the actions chosen
+    instead when the query names a parameter (``ids`` on GET .../messages)."""
+
     action: str
-    # "merge": fold the JSON object into params; "none": no body; any other string: the
-    # parameter that receives the whole document.
-    body: Literal["merge", "none"] | str = "none"
-    content_type: str | None = None
-    query_names: dict[str, str] = field(default_factory=dict)
-    # Another action, chosen when this query parameter is present.
-    alternate: tuple[str, str] | None = None
+    endpoint: Endpoint
+    selected: tuple[tuple[str, str, Endpoint], ...] = ()  # (query parameter, action, ...)
+
+    def choose(self, query: Mapping[str, object]) -> tuple[str, Endpoint]:
+        for parameter, action, endpoint in self.selected:
+            if parameter in query:
+                return action, endpoint
+        return self.action, self.endpoint
 
 
-_IDS = {"ids": "message_ids"}
+def _build() -> dict[str, dict[str, Route]]:
+    defaults: dict[tuple[str, str], tuple[str, Endpoint]] = {}
+    selected: dict[tuple[str, str], list[tuple[str, str, Endpoint]]] = {}
+    for action in ACTIONS:
+        for endpoint in action.rest:
+            key = (endpoint.path, endpoint.method)
+            if endpoint.selected_by is None:
+                if key in defaults:
+                    raise ValueError(f"Two actions serve {endpoint.method} {endpoint.path}")
+                defaults[key] = (action.name, endpoint)
+            else:
+                selected.setdefault(key, []).append(
+                    (endpoint.selected_by, action.name, endpoint))
+    routes: dict[str, dict[str, Route]] = {}
+    for (path, method), (name, endpoint) in defaults.items():
+        routes.setdefault(path, {})[method] = Route(name, endpoint,
+                                                    tuple(selected.pop((path, method), ())))
+    if selected:
+        raise ValueError(f"No default action for {sorted(selected)}")
+    return routes
 
-ROUTES: dict[str, dict[str, Route]] = {
-    "/v2/ping": {"GET": Route("ping"), "HEAD": Route("ping")},
-    "/v2/health": {"GET": Route("health"), "HEAD": Route("health")},
-    "/v2/queues": {"GET": Route("queue_list")},
-    "/v2/queues/{queue_name}": {
-        "PUT": Route("queue_create", body="metadata"),
-        "GET": Route("queue_get"),
-        "PATCH": Route("queue_update", body="patch", content_type=JSON_PATCH),
-        "DELETE": Route("queue_delete"),
-    },
-    "/v2/queues/{queue_name}/stats": {"GET": Route("queue_get_stats")},
-    "/v2/queues/{queue_name}/purge": {"POST": Route("queue_purge", body="merge")},
-    "/v2/queues/{queue_name}/share": {"POST": Route("queue_share", body="merge")},
-    "/v2/queues/{queue_name}/messages": {
-        "POST": Route("message_post", body="merge"),
-        "GET": Route("message_list", query_names=_IDS, alternate=("ids", "message_get_many")),
-        "DELETE": Route("message_delete_many", query_names=_IDS),
-    },
-    "/v2/queues/{queue_name}/messages/{message_id}": {
-        "GET": Route("message_get"),
-        "DELETE": Route("message_delete"),
-    },
-    "/v2/queues/{queue_name}/claims": {"POST": Route("claim_create", body="merge")},
-    "/v2/queues/{queue_name}/claims/{claim_id}": {
-        "GET": Route("claim_get"),
-        "PATCH": Route("claim_update", body="merge"),
-        "DELETE": Route("claim_delete"),
-    },
-    "/v2/queues/{queue_name}/subscriptions": {
-        "POST": Route("subscription_create", body="merge"),
-        "GET": Route("subscription_list"),
-    },
-    "/v2/queues/{queue_name}/subscriptions/{subscription_id}": {
-        "GET": Route("subscription_get"),
-        "PATCH": Route("subscription_update", body="merge"),
-        "DELETE": Route("subscription_delete"),
-    },
-    "/v2/queues/{queue_name}/subscriptions/{subscription_id}/confirm": {
-        "PUT": Route("subscription_confirm", body="merge"),
-    },
-}
+
+ROUTES: dict[str, dict[str, Route]] = _build()

@@ -1,0 +1,118 @@
+"""The action registry (zaqar/api/registry.py) and what is derived from it: every action
+has a handler, a policy rule, REST routes and signed-URL access where it should, and no
+route, rule or websocket name exists without an action."""
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_conf
+from zaqar.api import Api, registry
+from zaqar.api.home import home_document
+from zaqar.auth import policy, signed_url
+from zaqar.transport.wsgi.routes import ROUTES
+
+# Upstream Zaqar 23's websocket actions (zaqar/api/v2/request.py), pools and flavors
+# aside (a later issue adds them).
+UPSTREAM_WEBSOCKET_ACTIONS = {
+    "get_home_doc", "check_node_health", "ping_node", "queue_list", "queue_create",
+    "queue_delete", "queue_get", "queue_get_stats", "queue_purge", "message_list",
+    "message_get", "message_get_many", "message_post", "message_delete",
+    "message_delete_many", "claim_create", "claim_get", "claim_update", "claim_delete",
+    "subscription_list", "subscription_create", "subscription_delete", "subscription_get",
+}
+# Upstream's REST routes (zaqar/transport/wsgi/v2/__init__.py), pools, flavors and
+# topics aside.
+UPSTREAM_REST = {
+    ("GET", "/v2/"), ("GET", "/v2/ping"), ("HEAD", "/v2/ping"), ("GET", "/v2/health"),
+    ("HEAD", "/v2/health"), ("GET", "/v2/queues"),
+    *((m, "/v2/queues/{queue_name}") for m in ("GET", "PUT", "PATCH", "DELETE")),
+    ("GET", "/v2/queues/{queue_name}/stats"), ("POST", "/v2/queues/{queue_name}/share"),
+    ("POST", "/v2/queues/{queue_name}/purge"),
+    *((m, "/v2/queues/{queue_name}/messages") for m in ("GET", "POST", "DELETE")),
+    *((m, "/v2/queues/{queue_name}/messages/{message_id}") for m in ("GET", "DELETE")),
+    ("POST", "/v2/queues/{queue_name}/claims"),
+    *((m, "/v2/queues/{queue_name}/claims/{claim_id}") for m in ("GET", "PATCH", "DELETE")),
+    *((m, "/v2/queues/{queue_name}/subscriptions") for m in ("GET", "POST")),
+    *((m, "/v2/queues/{queue_name}/subscriptions/{subscription_id}")
+      for m in ("GET", "PATCH", "DELETE")),
+    ("PUT", "/v2/queues/{queue_name}/subscriptions/{subscription_id}/confirm"),
+}
+UPSTREAM_HOME = Path(__file__).with_name("upstream_home.json")
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory) -> Api:
+    from zaqar.storage import load_driver
+
+    conf = make_conf(tmp_path_factory.mktemp("registry"))
+    return Api(load_driver(conf), conf)
+
+
+def test_action_names_and_aliases_are_unique():
+    names = [name for action in registry.ACTIONS for name in (action.name, *action.aliases)]
+    assert len(names) == len(set(names))
+
+
+def test_every_action_and_alias_has_exactly_one_handler(api):
+    assert set(api.actions) == set(registry.WEBSOCKET_NAMES)
+
+
+def test_the_websocket_answers_every_upstream_action():
+    assert set(registry.WEBSOCKET_NAMES) >= UPSTREAM_WEBSOCKET_ACTIONS
+
+
+def test_every_rest_route_of_upstream_calls_an_action_and_no_other_exists():
+    served = {(method, path) for path, methods in ROUTES.items() for method in methods}
+    assert served == UPSTREAM_REST
+
+
+def test_every_route_calls_a_registered_action():
+    for methods in ROUTES.values():
+        for route in methods.values():
+            assert route.action in registry.BY_NAME
+            for _, action, _ in route.selected:
+                assert action in registry.BY_NAME
+
+
+def test_every_action_has_a_registered_policy_rule_and_no_rule_is_without_one():
+    rules = {rule.name for rule in policy.list_rules()}
+    used = {action.rule for action in registry.ACTIONS}
+    assert used == rules - {"context_is_admin"}
+
+
+def test_policy_rules_document_the_rest_operations_of_their_actions():
+    for rule in policy.list_rules()[1:]:
+        expected = [{"method": endpoint.method, "path": endpoint.path}
+                    for action in registry.ACTIONS if action.rule == rule.name
+                    for endpoint in action.rest]
+        assert all(operation in expected for operation in rule.operations)
+        assert all(operation in rule.operations for operation in expected)
+
+
+def test_upstream_rule_names():
+    assert registry.action("queue_list").rule == "queues:get_all"
+    assert registry.action("message_pop").rule == "messages:delete_all"
+    assert registry.action("subscription_confirm").rule == "subscription:confirm"
+    assert registry.action("check_node_health").rule == "health:get"
+
+
+def test_signed_access_names_a_grantable_resource_and_one_of_the_actions_methods():
+    for action in registry.ACTIONS:
+        if action.signed is None:
+            continue
+        method, resource = action.signed
+        assert resource in signed_url.RESOURCES and method in signed_url.METHODS
+        if action.rest:  # the method a REST client would use for it
+            assert any(endpoint.method == method
+                       and f"/{resource}" in endpoint.path for endpoint in action.rest)
+
+
+def test_queue_level_and_service_actions_are_never_granted_by_a_signed_url():
+    for action in registry.ACTIONS:
+        if action.name.startswith(("queue_", "ping", "health", "get_home")):
+            assert action.signed is None, action.name
+
+
+def test_the_home_document_is_upstreams():
+    assert home_document() == json.loads(UPSTREAM_HOME.read_text())

@@ -1,0 +1,189 @@
+"""Every action of the service, declared once.
+
+An :class:`Action` names its handler (a method of that name on one of the action groups
+of :mod:`zaqar.api`), the REST requests that call it, the oslo.policy rule that guards it,
+what a pre-signed URL may grant of it and the other names the websocket API answers to.
+Everything else is derived from :data:`ACTIONS`: the REST route table
+(:mod:`zaqar.transport.wsgi.routes`), the JSON home document (:mod:`zaqar.api.home`), the
+policy defaults (:mod:`zaqar.auth.policy`), the signed-URL access table
+(:mod:`zaqar.auth.signed_url`) and the websocket action list. A new action (topics,
+pools, flavors) is one entry here and one handler method.
+
+Names of actions, rules and home-document relations are upstream Zaqar's.
+"""
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+V2 = "/v2"
+Q = "/v2/queues/{queue_name}"
+JSON_PATCH = "application/openstack-messaging-v2.0-json-patch"
+
+# Policy check strings.
+ANYONE = ""  # any token of the project (upstream's "unprotected")
+ADMIN = "rule:context_is_admin"
+
+
+@dataclass(frozen=True)
+class Relation:
+    """An entry of the JSON home document at ``/v2/``."""
+
+    name: str  # "rel/queues"
+    # Query parameters in the href-template, each with its ``param/`` name.
+    query: tuple[tuple[str, str], ...] = ()
+    accept_post: bool = False  # the hint ``accept-post: [application/json]``
+    # href-vars upstream lists although its template has no such variable.
+    extra_vars: tuple[tuple[str, str], ...] = ()
+    # Path fields the document shows under another name (upstream's "subscriptions_id").
+    renamed: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One REST request that calls an action."""
+
+    method: str
+    path: str  # a Falcon URI template; path fields keep the action's parameter names
+    # "merge": fold the JSON object body into the parameters; "none": no body; any other
+    # string: the parameter that receives the whole document.
+    body: Literal["merge", "none"] | str = "none"
+    content_type: str | None = None  # the one media type the body must have, if any
+    # Query parameters renamed into the action's vocabulary.
+    query_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # When several actions share a method and path, this one serves requests whose query
+    # names this parameter; the one without ``selected_by`` serves the rest.
+    selected_by: str | None = None
+    home: Relation | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    rule: str  # the oslo.policy rule guarding it (REST and websocket alike)
+    description: str
+    rest: tuple[Endpoint, ...] = ()  # none: a websocket-only action
+    check: str = ANYONE  # the rule's default check string
+    # (REST method, resource of a queue) a pre-signed URL must grant; None: never granted.
+    signed: tuple[str, str] | None = None
+    aliases: tuple[str, ...] = ()  # further names the websocket API answers to
+
+
+_IDS = MappingProxyType({"ids": "message_ids"})
+_QUEUE = Relation("rel/queue")
+_CLAIM_LIMIT = (("limit", "claim_limit"),)
+_SUBSCRIPTION = Relation("rel/subscription", renamed=(("subscription_id", "subscriptions_id"),))
+
+ACTIONS: tuple[Action, ...] = (
+    # -- queues -----------------------------------------------------------------------
+    Action("queue_list", "queues:get_all", "List queues.",
+           (Endpoint("GET", f"{V2}/queues", home=Relation("rel/queues", (
+               ("marker", "marker"), ("limit", "queue_limit"), ("detailed", "detailed")))),)),
+    Action("queue_get", "queues:get", "Get a queue's metadata.",
+           (Endpoint("GET", Q, home=_QUEUE),)),
+    Action("queue_create", "queues:create", "Create a queue.",
+           (Endpoint("PUT", Q, body="metadata", home=_QUEUE),)),
+    Action("queue_delete", "queues:delete", "Delete a queue.",
+           (Endpoint("DELETE", Q, home=_QUEUE),)),
+    Action("queue_update", "queues:update", "Update a queue's metadata (JSON patch).",
+           (Endpoint("PATCH", Q, body="patch", content_type=JSON_PATCH, home=_QUEUE),)),
+    Action("queue_get_stats", "queues:stats", "Get a queue's statistics.",
+           (Endpoint("GET", f"{Q}/stats", home=Relation("rel/queue_stats")),)),
+    Action("queue_share", "queues:share", "Create a pre-signed URL for a queue.",
+           (Endpoint("POST", f"{Q}/share", body="merge",
+                     home=Relation("rel/queue_share", accept_post=True)),)),
+    Action("queue_purge", "queues:purge", "Purge a queue's messages and/or subscriptions.",
+           (Endpoint("POST", f"{Q}/purge", body="merge",
+                     home=Relation("rel/queue_purge", accept_post=True)),)),
+    # -- messages ---------------------------------------------------------------------
+    Action("message_list", "messages:get_all", "List messages.",
+           (Endpoint("GET", f"{Q}/messages", home=Relation("rel/messages", (
+               ("marker", "marker"), ("limit", "messages_limit"), ("echo", "echo"),
+               ("include_claimed", "include_claimed")))),),
+           signed=("GET", "messages")),
+    Action("message_get_many", "messages:get_all", "Get several messages by id.",
+           (Endpoint("GET", f"{Q}/messages", query_names=_IDS, selected_by="ids"),),
+           signed=("GET", "messages")),
+    Action("message_post", "messages:create", "Post messages.",
+           (Endpoint("POST", f"{Q}/messages", body="merge",
+                     home=Relation("rel/post_messages", accept_post=True)),),
+           signed=("POST", "messages")),
+    Action("message_delete_many", "messages:delete_all", "Delete messages by id, or pop them.",
+           (Endpoint("DELETE", f"{Q}/messages", query_names=_IDS, home=Relation(
+               "rel/messages_delete", (("ids", "ids"), ("pop", "pop")))),),
+           signed=("DELETE", "messages")),
+    # REST pops through message_delete_many (DELETE .../messages?pop=N).
+    Action("message_pop", "messages:delete_all", "Pop messages.",
+           signed=("DELETE", "messages")),
+    Action("message_delete", "messages:delete", "Delete a message.",
+           (Endpoint("DELETE", f"{Q}/messages/{{message_id}}", home=Relation(
+               "rel/message_delete", (("claim", "claim_id"),))),),
+           signed=("DELETE", "messages")),
+    Action("message_get", "messages:get", "Get a message.",
+           (Endpoint("GET", f"{Q}/messages/{{message_id}}",
+                     home=Relation("rel/message_get")),),
+           signed=("GET", "messages")),
+    # -- claims -----------------------------------------------------------------------
+    Action("claim_get", "claims:get", "Get a claim.",
+           (Endpoint("GET", f"{Q}/claims/{{claim_id}}", home=Relation("rel/claim")),),
+           signed=("GET", "claims")),
+    Action("claim_create", "claims:create", "Claim messages.",
+           (Endpoint("POST", f"{Q}/claims", body="merge", home=Relation(
+               "rel/post_claim", _CLAIM_LIMIT, accept_post=True)),),
+           signed=("POST", "claims")),
+    Action("claim_update", "claims:update", "Renew a claim.",
+           (Endpoint("PATCH", f"{Q}/claims/{{claim_id}}", body="merge",
+                     home=Relation("rel/patch_claim", accept_post=True)),),
+           signed=("PATCH", "claims")),
+    Action("claim_delete", "claims:delete", "Release a claim.",
+           (Endpoint("DELETE", f"{Q}/claims/{{claim_id}}",
+                     home=Relation("rel/delete_claim")),),
+           signed=("DELETE", "claims")),
+    # -- subscriptions ----------------------------------------------------------------
+    Action("subscription_list", "subscription:get_all", "List a queue's subscriptions.",
+           (Endpoint("GET", f"{Q}/subscriptions", home=Relation(
+               "rel/subscriptions_get", (("marker", "marker"),
+                                         ("limit", "subscription_limit")))),),
+           signed=("GET", "subscriptions")),
+    Action("subscription_create", "subscription:create", "Subscribe to a queue.",
+           (Endpoint("POST", f"{Q}/subscriptions", body="merge", home=Relation(
+               "rel/subscriptions_post", accept_post=True,
+               extra_vars=(("limit", "subscription_limit"),))),),
+           signed=("POST", "subscriptions")),
+    Action("subscription_get", "subscription:get", "Get a subscription.",
+           (Endpoint("GET", f"{Q}/subscriptions/{{subscription_id}}", home=_SUBSCRIPTION),),
+           signed=("GET", "subscriptions")),
+    Action("subscription_update", "subscription:update", "Update a subscription.",
+           (Endpoint("PATCH", f"{Q}/subscriptions/{{subscription_id}}", body="merge",
+                     home=Relation("rel/subscription_patch", accept_post=True,
+                                   renamed=_SUBSCRIPTION.renamed)),),
+           signed=("PATCH", "subscriptions")),
+    Action("subscription_delete", "subscription:delete", "Delete a subscription.",
+           (Endpoint("DELETE", f"{Q}/subscriptions/{{subscription_id}}",
+                     home=_SUBSCRIPTION),),
+           signed=("DELETE", "subscriptions")),
+    Action("subscription_confirm", "subscription:confirm", "Confirm a subscription.",
+           (Endpoint("PUT", f"{Q}/subscriptions/{{subscription_id}}/confirm", body="merge"),),
+           signed=("PUT", "subscriptions")),
+    # -- the service ------------------------------------------------------------------
+    Action("ping", "ping:get", "Check that the service answers.",
+           (Endpoint("GET", f"{V2}/ping", home=Relation("rel/ping")),
+            Endpoint("HEAD", f"{V2}/ping")),
+           aliases=("ping_node",)),
+    Action("health", "health:get", "Detailed health of the service, for operators.",
+           (Endpoint("GET", f"{V2}/health"), Endpoint("HEAD", f"{V2}/health")),
+           check=ADMIN, aliases=("check_node_health",)),
+    Action("get_home_doc", "home:get", "Get the JSON home document of the API.",
+           (Endpoint("GET", f"{V2}/"),)),
+)
+
+BY_NAME: Mapping[str, Action] = MappingProxyType({action.name: action for action in ACTIONS})
+
+# Every name the websocket API answers to, aliases included, with the action it runs.
+WEBSOCKET_NAMES: Mapping[str, str] = MappingProxyType({
+    name: action.name for action in ACTIONS for name in (action.name, *action.aliases)})
+
+
+def action(name: str) -> Action:
+    """The action called ``name`` (an alias counts). Raises KeyError for an unknown one."""
+    return BY_NAME[WEBSOCKET_NAMES[name]]
