@@ -103,6 +103,61 @@ def test_message_ids_do_not_cross_projects(driver):
     assert driver.messages.get("q", P, mid).id == mid
 
 
+# -- message ids ----------------------------------------------------------------------
+# Each queue numbers its own messages: an id tells nothing of other queues' traffic.
+
+def as_numbers(ids):
+    return [int(i) for i in ids]
+
+
+def test_ids_of_a_queue_are_unaffected_by_posts_to_other_queues(driver):
+    first = post(driver, "q", 2)
+    post(driver, "q", 5, project=OTHER)
+    post(driver, "other", 3)
+    then = post(driver, "q", 2)
+    assert as_numbers(then) == [int(first[-1]) + 1, int(first[-1]) + 2]
+    # A new queue numbers from the same start, whatever was posted elsewhere.
+    assert post(driver, "new", 3, project=OTHER) == post(driver, "new", 3)
+
+
+def test_fifo_and_markers_hold_with_posts_to_other_queues_interleaved(driver):
+    mine, theirs = [], []
+    for _ in range(4):
+        mine += post(driver, "q", 2)
+        theirs += post(driver, "q", 3, project=OTHER)
+        post(driver, "q2", 1)
+    pages, marker = [], None
+    while page := driver.messages.list("q", P, CLIENT, echo=True, limit=3, marker=marker):
+        pages += [m.id for m in page]
+        marker = page[-1].id
+    assert pages == mine
+    assert as_numbers(mine) == sorted(as_numbers(mine))
+    assert [m.id for m in driver.messages.list("q", OTHER, CLIENT, echo=True, limit=20)] \
+        == theirs
+    assert [m.id for m in driver.claims.create("q", P, 60, 60, 3).messages] == mine[:3]
+
+
+@pytest.mark.parametrize("make_again", ["create", "post"])
+def test_a_queue_deleted_and_made_again_does_not_reissue_ids(driver, make_again):
+    old = post(driver, "q", 3)
+    driver.messages.delete("q", P, old[-1])  # the newest id is held all the same
+    for _ in range(2):  # and again: each deletion hands its count on
+        driver.queues.delete("q", P)
+        if make_again == "create":
+            assert driver.queues.create("q", P) is True
+        new = post(driver, "q", 2)
+        assert min(as_numbers(new)) > max(as_numbers(old))
+        old = new
+    with pytest.raises(errors.MessageDoesNotExist):
+        driver.messages.get("q", P, "1")
+
+
+def test_a_purged_queue_does_not_reissue_ids(driver):
+    old = post(driver, "q", 3)
+    driver.purge_messages("q", P)
+    assert min(as_numbers(post(driver, "q", 1))) > max(as_numbers(old))
+
+
 # -- messages -------------------------------------------------------------------------
 
 def test_post_creates_the_queue_and_keeps_fifo_order(driver):

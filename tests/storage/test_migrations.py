@@ -3,13 +3,18 @@
 ``session_driver`` (tests/conftest.py) starts each engine from an empty database and runs
 the migrations; autogenerate then compares what they built with the table definitions.
 """
+import time
+
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from tests import engines
+from zaqar.storage.base import NewMessage
 from zaqar.storage.sqlalchemy import tables
 from zaqar.storage.sqlalchemy.driver import MIGRATIONS
 
@@ -17,6 +22,11 @@ pytestmark = pytest.mark.parametrize("engine", [e.name for e in engines.SQL_ENGI
                                      indirect=True)
 
 COMPARE_OPTIONS = {"compare_type": True, "compare_server_default": True}
+CLIENT = "3381af92-2b9e-11e3-b191-71861300734c"
+
+
+def post(driver, queue: str) -> list[str]:
+    return driver.messages.post(queue, "p", [NewMessage(body={}, ttl=300)], CLIENT)
 
 
 def schema_differences(driver) -> list:
@@ -70,3 +80,44 @@ def test_comparison_notices_a_drifted_definition(session_driver):
         kinds = {diff[0][0] if isinstance(diff, list) else diff[0]
                  for diff in compare_metadata(context, drifted)}
     assert kinds == {"modify_nullable", "modify_default"}
+
+
+def migrate_to(driver, revision: str) -> None:
+    alembic_conf = AlembicConfig()
+    alembic_conf.set_main_option("script_location", str(MIGRATIONS))
+    with driver.write() as conn:
+        alembic_conf.attributes["connection"] = conn
+        command.upgrade(alembic_conf, revision)
+
+
+def test_messages_of_the_global_counter_keep_their_ids_and_none_comes_back(driver):
+    """0002: a stored message's number is its old id (what clients hold), and every queue,
+    old or new, goes on after the global counter's last id (a deleted message's too)."""
+    with driver.write() as conn:
+        tables.metadata.drop_all(conn)
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    migrate_to(driver, "0001")
+    now = time.time()
+    queue_ids = {}
+    with driver.write() as conn:
+        for name in ("a", "b", "gone"):
+            conn.execute(sa.text("INSERT INTO queues (project, name, metadata, created) "
+                                 "VALUES ('p', :name, '{}', :now)"), {"name": name, "now": now})
+            queue_ids[name] = conn.scalar(sa.text(
+                "SELECT id FROM queues WHERE project = 'p' AND name = :name"), {"name": name})
+        for name in ("a", "a", "a", "b", "b", "a", "gone"):  # ids 1 to 7
+            conn.execute(sa.text(
+                "INSERT INTO messages (queue_id, body, client_id, created, expires, visible_at)"
+                " VALUES (:queue, '{}', 'c', :now, :expires, 0)"),
+                {"queue": queue_ids[name], "now": now, "expires": now + 300})
+        conn.execute(sa.text("DELETE FROM messages WHERE id IN (6, 7)"))
+        conn.execute(sa.text("DELETE FROM queues WHERE name = 'gone'"))
+    driver.prepare()
+
+    assert stored_revisions(driver) == [head_revision()]
+    listed = driver.messages.list
+    assert [m.id for m in listed("a", "p", CLIENT, echo=True)] == ["1", "2", "3"]
+    assert [m.id for m in listed("a", "p", CLIENT, echo=True, marker="2")] == ["3"]
+    assert [m.id for m in listed("b", "p", CLIENT, echo=True)] == ["4", "5"]
+    for queue in ("a", "b", "gone", "new"):
+        assert post(driver, queue) == ["8"], queue

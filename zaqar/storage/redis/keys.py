@@ -7,8 +7,12 @@ so ``<kind>:<queue>:<project>`` names one scope's key whatever the project id ho
 
 Global and per project:
 
-- ``P:message-ids``            STRING  the last message id handed out (INCRBY); ids are
-                                       never reused, in any queue
+- ``P:message-ids``            STRING  the floor of every scope's message ids: read only.
+                                       Stores written before ids were per scope hold
+                                       here the last id of their one global counter; a
+                                       scope's first post goes on from it, so no id a
+                                       client may hold from then is handed out again.
+                                       Never written now (absent: 0).
 - ``P:scopes``                 SET     ``<queue>:<project>`` of every scope holding
                                        anything, for garbage collection
 - ``P:queues:<project>``       ZSET    queue names, all scored 0 (lexical order, markers)
@@ -17,6 +21,13 @@ Global and per project:
 
 Per scope (``<S>`` is ``<queue>:<project>``):
 
+- ``P:message-ids:<S>`` STRING  the last message id handed out in the scope (INCRBY in
+                             the post script). Ids count the scope's own messages only,
+                             so they tell nothing of other queues. Deleting the queue
+                             (or its messages) and garbage collection leave it, with no
+                             expiry: a queue made again under the name goes on from there,
+                             never handing out an id a client may still hold (one small
+                             key per scope ever posted to).
 - ``P:messages:<S>``   ZSET  message id -> id: post order, for listing and markers
 - ``P:bodies:<S>``     HASH  message id -> body (JSON)
 - ``P:states:<S>``     HASH  message id -> state (msgpack map, see scripts/common.lua)
@@ -51,7 +62,7 @@ class ScopeKeys(NamedTuple):
     queue_names: str
     queue_metadata: str
     scopes: str
-    message_ids: str
+    message_ids: str  # the scope's own counter
     messages: str
     bodies: str
     states: str
@@ -64,6 +75,7 @@ class ScopeKeys(NamedTuple):
     subscriptions: str
     subscribers: str
     subscription_expiries: str
+    message_id_floor: str
 
     @property
     def of_messages(self) -> tuple[str, ...]:
@@ -81,7 +93,7 @@ class Keyspace:
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
-        self.message_ids = f"{prefix}:message-ids"
+        self.message_id_floor = f"{prefix}:message-ids"
         self.scopes = f"{prefix}:scopes"
         self.posts = f"{prefix}:posts"  # a pub/sub channel
 
@@ -97,10 +109,10 @@ class Keyspace:
 
         return ScopeKeys(
             self.queue_names(project), self.queue_metadata(project), self.scopes,
-            self.message_ids, key("messages"), key("bodies"), key("states"),
+            key("message-ids"), key("messages"), key("bodies"), key("states"),
             key("expiries"), key("free"), key("delayed"), key("claimed"), key("claims"),
             key("claim-expiries"), key("subscriptions"), key("subscribers"),
-            key("subscription-expiries"))
+            key("subscription-expiries"), self.message_id_floor)
 
 
 def scope_member(queue: str, project: str) -> str:

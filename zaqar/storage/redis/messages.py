@@ -1,8 +1,9 @@
 """Messages on Redis.
 
-Ids come from one counter (INCRBY inside the post script), so they are never reused and
-give post order; each queue's ``messages`` sorted set is scored by them, so a marker
-means "after that id", whether or not its message still exists. Every change is one
+Ids come from a counter per scope (INCRBY inside the post script; keys.py), so they
+are never reused in the queue, give post order and tell nothing of other queues; each
+queue's ``messages`` sorted set is scored by them, so a marker means "after that id",
+whether or not its message still exists. Every change is one
 script (scripts/*.lua): atomic, one round trip.
 """
 from __future__ import annotations

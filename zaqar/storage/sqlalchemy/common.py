@@ -19,7 +19,8 @@ MAX_ROW_ID = 2 ** 63 - 1
 
 
 def parse_id(message_id: str) -> int | None:
-    """Message ids are decimal row ids on the wire; anything else names no message.
+    """Message ids are decimal message numbers (``messages.seq``) on the wire; anything
+    else names no message.
 
     Only ASCII digits (``str.isdigit`` also accepts "²", which ``int`` refuses), and no
     more than a BIGINT holds (a larger one fails inside the database driver).
@@ -36,6 +37,6 @@ def parse_ids(message_ids: Any) -> list[int]:
 
 def to_message(row: sa.Row, at: float) -> Message:
     live_claim = row.claim_id if row.claim_expires is not None and row.claim_expires > at else None
-    return Message(id=str(row.id), body=json.loads(row.body),
+    return Message(id=str(row.seq), body=json.loads(row.body),
                    ttl=int(round(row.expires - row.created)), created=row.created,
                    claim_id=live_claim, claim_count=row.claim_count, checksum=row.checksum)

@@ -1,4 +1,5 @@
-"""Messages on SQL. Row ids give FIFO order and stable markers."""
+"""Messages on SQL. Each queue numbers its messages (``messages.seq``, the wire id):
+numbers give FIFO order and stable markers, and say nothing of other queues."""
 from __future__ import annotations
 
 import builtins
@@ -38,58 +39,67 @@ class MessageController(base.MessageController):
                  "visible_at": at + msg.delay if msg.delay else ALWAYS_VISIBLE,
                  "checksum": msg.checksum}
                 for msg in messages]
-        ids = self._committer.post(PendingPost(project, queue, rows))
-        return [str(i) for i in ids]
+        numbers = self._committer.post(PendingPost(project, queue, rows))
+        return [str(number) for number in numbers]
 
     @retry_on_deadlock
     def _write_batch(self, batch: builtins.list[PendingPost]) -> None:
-        """Every post of ``batch`` in one transaction, in arrival order."""
+        """Every post of ``batch`` in one transaction, in arrival order: each queue's
+        numbers are taken at once, then every row inserted with one executemany."""
         at = self._driver.clock()
+        counts: dict[tuple[str, str], int] = {}
+        for pending in batch:
+            scope = (pending.project, pending.queue)
+            counts[scope] = counts.get(scope, 0) + len(pending.rows)
+        rows: builtins.list[dict[str, Any]] = []
         with self._driver.write() as conn:
             # Queue rows are locked in one order, so batches of two processes that touch
             # the same queues cannot deadlock.
-            queue_ids = {scope: QueueController.ensure(conn, scope[1], scope[0], at)[0]
-                         for scope in sorted({(p.project, p.queue) for p in batch})}
-            rows: builtins.list[dict[str, Any]] = []
+            next_numbers = {scope: QueueController.take_numbers(conn, scope[1], scope[0],
+                                                                counts[scope], at)
+                            for scope in sorted(counts)}
+            numbered: builtins.list[range] = []
             for pending in batch:
-                queue_id = queue_ids[(pending.project, pending.queue)]
-                rows.extend({**row, "queue_id": queue_id} for row in pending.rows)
-            ids = _insert_messages(conn, rows)
-        start = 0
-        for pending in batch:
-            pending.ids = ids[start:start + len(pending.rows)]
-            start += len(pending.rows)
+                queue_id, first = next_numbers[(pending.project, pending.queue)]
+                numbers = range(first, first + len(pending.rows))
+                next_numbers[(pending.project, pending.queue)] = (queue_id, numbers.stop)
+                rows.extend({**row, "queue_id": queue_id, "seq": number}
+                            for row, number in zip(pending.rows, numbers, strict=True))
+                numbered.append(numbers)
+            _insert_messages(conn, rows)
+        for pending, numbers in zip(batch, numbered, strict=True):
+            pending.ids = numbers
 
     def list(self, queue: str, project: str, client_id: str, marker: str | None = None,
              limit: int = 10, echo: bool = False, include_claimed: bool = False,
              include_delayed: bool = False) -> list[base.Message]:
         at = self._driver.clock()
-        marker_id = common.parse_id(marker) if marker else None
+        after = common.parse_id(marker) if marker else None
         params = {"in_project": project, "in_queue": queue, "now": at, "row_limit": limit,
-                  "marker": marker_id, "client": client_id}
-        query = s.list_messages(marker_id is not None, echo, include_claimed, include_delayed)
+                  "marker": after, "client": client_id}
+        query = s.list_messages(after is not None, echo, include_claimed, include_delayed)
         with self._driver.reader.connect() as conn:
             return [common.to_message(row, at) for row in conn.execute(query, params)]
 
     def bulk_get(self, queue: str, project: str,
                  message_ids: Iterable[str]) -> builtins.list[base.Message]:
-        ids = common.parse_ids(message_ids)
-        if not ids:
+        numbers = common.parse_ids(message_ids)
+        if not numbers:
             return []
         at = self._driver.clock()
-        params = {"in_project": project, "in_queue": queue, "now": at, "row_ids": ids}
+        params = {"in_project": project, "in_queue": queue, "now": at, "numbers": numbers}
         with self._driver.reader.connect() as conn:
-            return [common.to_message(row, at) for row in conn.execute(s.MESSAGES_BY_ID,
-                                                                       params)]
+            return [common.to_message(row, at)
+                    for row in conn.execute(s.MESSAGES_BY_NUMBER, params)]
 
     @retry_on_deadlock
     def delete(self, queue: str, project: str, message_id: str,
                claim_id: str | None = None) -> None:
-        row_id = common.parse_id(message_id)
-        if row_id is None:
+        number = common.parse_id(message_id)
+        if number is None:
             return
         at = self._driver.clock()
-        params = {"in_project": project, "in_queue": queue, "now": at, "row_id": row_id,
+        params = {"in_project": project, "in_queue": queue, "now": at, "number": number,
                   "claim": claim_id}
         # The condition rides in the DELETE itself, so a claim taken between a check and
         # the delete cannot be lost; only a refused delete pays for a second look.
@@ -110,18 +120,18 @@ class MessageController(base.MessageController):
     @retry_on_deadlock
     def bulk_delete(self, queue: str, project: str, message_ids: Iterable[str],
                     claim_ids: Sequence[str] | None = None) -> None:
-        ids = common.parse_ids(message_ids)
-        if not ids:
+        numbers = common.parse_ids(message_ids)
+        if not numbers:
             return
         at = self._driver.clock()
-        params = {"in_project": project, "in_queue": queue, "now": at, "row_ids": ids}
+        params = {"in_project": project, "in_queue": queue, "now": at, "numbers": numbers}
         with self._driver.write() as conn:
             if claim_ids is not None:
                 for row in conn.execute(s.MESSAGES_CLAIM_STATE_LOCKED, params):
                     if row.claim_expires is None or row.claim_expires <= at:
-                        raise errors.MessageNotClaimed(str(row.id))
+                        raise errors.MessageNotClaimed(str(row.seq))
                     if row.claim_id not in claim_ids:
-                        raise errors.MessageNotClaimedBy(str(row.id), row.claim_id)
+                        raise errors.MessageNotClaimedBy(str(row.seq), row.claim_id)
             conn.execute(s.DELETE_MESSAGES_IN_QUEUE, params)
 
     @retry_on_deadlock
@@ -135,25 +145,19 @@ class MessageController(base.MessageController):
         return [common.to_message(row, at) for row in rows]
 
 
-def _insert_messages(conn: sa.Connection, rows: list[dict[str, Any]]) -> Sequence[int]:
-    """Insert a batch in post order and return its ids, with the fewest statements the
-    dialect allows."""
+def _insert_messages(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert a batch, numbered already, with one executemany."""
     if conn.dialect.name == "sqlite":
-        # One executemany on the DBAPI cursor (SQLAlchemy's per-row parameter handling
-        # costs more than the insert). The caller holds SQLite's write lock and the table
-        # uses AUTOINCREMENT, so the batch got consecutive rowids ending at the last one.
+        # On the DBAPI cursor: SQLAlchemy's per-row parameter handling costs more than
+        # the insert.
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.executemany(s.SQLITE_INSERT_MESSAGE,
                                [tuple(row[name] for name in s.SQLITE_INSERT_COLUMNS)
                                 for row in rows])
-            last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
         finally:
             cursor.close()
-        return range(last - len(rows) + 1, last + 1)
-    if conn.dialect.insert_returning:
-        # PostgreSQL: one INSERT ... RETURNING, ids in parameter order.
-        return conn.execute(s.INSERT_MESSAGES_RETURNING_IDS, rows).scalars().all()
-    # MySQL proper has no INSERT ... RETURNING, and a multi-row insert tells only its
-    # first id (consecutive ids are not promised in every auto-increment lock mode).
-    return [common.inserted_id(conn.execute(s.INSERT_MESSAGE, row)) for row in rows]
+        return
+    # Few round trips all the same: PyMySQL rewrites it into multi-row INSERTs, psycopg
+    # pipelines it.
+    conn.execute(s.INSERT_MESSAGE, rows)

@@ -31,14 +31,11 @@ class QueueController(base.QueueController):
         """(queue id, created) inside the caller's write transaction, the queue's row
         locked until it ends.
 
-        The lock serializes posts to one queue, so their messages commit in id order: a
-        reader paging by marker never passes an id whose message commits later. Without
-        it (PostgreSQL sequences, InnoDB auto-increment) ids are handed out at insert but
-        become visible at commit, in any order. SQLite serializes every writer anyway.
-
         Writers may create one queue at once (a first post creates it): the one whose
         insert loses on the unique key takes the winner's queue, and the savepoint keeps
-        its own transaction alive.
+        its own transaction alive. A new queue's message numbers go on from the last its
+        name had before it was deleted (``retired_queues``), read once the insert holds
+        the name, so a deletion committing meanwhile is seen.
         """
         scope = {"in_project": project, "in_queue": name}
         queue_id = conn.scalar(s.QUEUE_ID_LOCKED, scope)
@@ -55,7 +52,30 @@ class QueueController(base.QueueController):
             if queue_id is None:
                 raise
             return queue_id, False
-        return common.inserted_id(result), True
+        queue_id = common.inserted_id(result)
+        conn.execute(s.START_NUMBERS, {**scope, "queue_key": queue_id})
+        return queue_id, True
+
+    @staticmethod
+    def take_numbers(conn: sa.Connection, name: str, project: str, count: int,
+                     at: float) -> tuple[int, int]:
+        """(queue id, first number) of ``count`` consecutive message numbers of the
+        queue, created if needed, inside the caller's write transaction.
+
+        The queue's row stays locked until the transaction ends, which serializes posts
+        to one queue, so their messages commit in number order: a reader paging by
+        marker never passes a number whose message commits later. (SQLite serializes
+        every writer anyway.) One statement where the engine has UPDATE ... RETURNING.
+        """
+        scope = {"in_project": project, "in_queue": name}
+        taken = _take_numbers(conn, scope, count)
+        if taken is None:  # no such queue yet: the post creates it
+            QueueController.ensure(conn, name, project, at)
+            taken = _take_numbers(conn, scope, count)
+            if taken is None:
+                raise RuntimeError(f"Queue {name!r} vanished under its own row lock.")
+        queue_id, last = taken
+        return queue_id, last - count + 1
 
     def exists(self, name: str, project: str) -> bool:
         with self._driver.reader.connect() as conn:
@@ -78,14 +98,19 @@ class QueueController(base.QueueController):
 
     @retry_on_deadlock
     def delete(self, name: str, project: str) -> None:
+        scope = {"in_project": project, "in_queue": name}
         with self._driver.write() as conn:
-            queue_id = conn.scalar(s.QUEUE_ID_LOCKED, {"in_project": project, "in_queue": name})
-            if queue_id is None:
+            queue = conn.execute(s.QUEUE_TO_DELETE, scope).first()
+            if queue is None:
                 return
-            key = {"queue_key": queue_id}
+            key = {"queue_key": queue.id}
             conn.execute(s.DELETE_QUEUE_MESSAGES, key)
             conn.execute(s.DELETE_QUEUE_CLAIMS, key)
             conn.execute(s.DELETE_QUEUE, key)
+            if queue.last_seq:  # for the queue made again under this name
+                conn.execute(s.FORGET_RETIRED, scope)
+                conn.execute(s.RETIRE, {"project": project, "name": name,
+                                        "last_seq": queue.last_seq})
 
     def list(self, project: str, marker: str | None = None, limit: int = 10,
              detailed: bool = False) -> list[base.QueueEntry]:
@@ -112,3 +137,17 @@ class QueueController(base.QueueController):
         oldest, newest = (common.to_message(row, at) if row else None for row in ends)
         return base.QueueStats(free=total - claimed, claimed=claimed, oldest=oldest,
                                newest=newest)
+
+
+def _take_numbers(conn: sa.Connection, scope: dict[str, str],
+                  count: int) -> tuple[int, int] | None:
+    """(queue id, last number) after taking ``count`` numbers; None: no such queue."""
+    if conn.dialect.update_returning:
+        row = conn.execute(s.TAKE_NUMBERS, {**scope, "taken": count}).first()
+        return None if row is None else (row.id, row.last_seq)
+    row = conn.execute(s.LAST_NUMBER_LOCKED, scope).first()
+    if row is None:
+        return None
+    last = row.last_seq + count
+    conn.execute(s.SET_LAST_NUMBER, {"queue_key": row.id, "new_last": last})
+    return row.id, last

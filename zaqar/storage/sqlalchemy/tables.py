@@ -21,14 +21,35 @@ queues = sa.Table(
     sa.Column("name", sa.String(64), nullable=False),
     sa.Column("metadata", LongText, nullable=False),
     sa.Column("created", Time, nullable=False),
+    # The last message number handed out in this queue (see ``messages.seq``).
+    sa.Column("last_seq", sa.BigInteger, nullable=False, server_default="0"),
     sa.UniqueConstraint("project", "name", name="uq_queues_project_name"),
     **_MYSQL,
 )
 
+# The last message number of each deleted queue, so that the queue made again under its
+# name goes on from there: clients may still hold ids of the messages it had (markers,
+# hrefs), and must never find them naming other messages. One small row per deleted
+# name, kept for good: cheaper than the promise is worth to break. The row with empty
+# project and name (no queue has an empty name) is the floor of every queue: the global
+# id counter's last value when per-queue numbers came in (absent on databases made since).
+retired_queues = sa.Table(
+    "retired_queues", metadata,
+    sa.Column("project", sa.String(256), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    **_MYSQL,
+)
+
+# ``id`` identifies a row inside the store only. ``seq`` is the message's number within
+# its queue and its id on the wire: a global counter would let any project watch how
+# many messages the others post. Numbers are taken from ``queues.last_seq`` under the
+# queue's row lock, so within a queue they commit in order (FIFO, stable markers).
 messages = sa.Table(
     "messages", metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("queue_id", BigId, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("body", LongText, nullable=False),
     sa.Column("client_id", sa.String(64), nullable=False),
     sa.Column("created", Time, nullable=False),
@@ -38,12 +59,9 @@ messages = sa.Table(
     sa.Column("claim_expires", Time, nullable=True),
     sa.Column("claim_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("checksum", sa.String(64), nullable=True),
-    sa.Index("ix_messages_queue_id_id", "queue_id", "id"),
+    sa.Index("ix_messages_queue_id_seq", "queue_id", "seq", unique=True),
     sa.Index("ix_messages_claim_id", "claim_id"),
     sa.Index("ix_messages_expires", "expires"),
-    # Ids are never reused, even after the newest message is deleted: clients hold them
-    # as markers and for deletes. (SQLite reuses the largest rowid without this.)
-    sqlite_autoincrement=True,
     **_MYSQL,
 )
 

@@ -21,7 +21,8 @@ def test_scopes_of_other_projects_and_queues_share_no_key():
     keyspace = Keyspace("zaqar")
     scopes = [keyspace.scope("q", "p"), keyspace.scope("q", "p:q"),
               keyspace.scope("q", "other"), keyspace.scope("q2", "p")]
-    own = [set(scope.of_messages + scope.of_subscriptions) for scope in scopes]
+    own = [{scope.message_ids, *scope.of_messages, *scope.of_subscriptions}
+           for scope in scopes]
     assert all(a.isdisjoint(b) for i, a in enumerate(own) for b in own[i + 1:])
 
 

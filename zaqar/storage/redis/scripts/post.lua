@@ -5,7 +5,8 @@
 -- The driver packs the states and writes the times as exact text (repr), from the same
 -- "now": packing and printing numbers was a large part of what a post cost Redis beyond
 -- the writes themselves.
--- Returns the first id; the batch has consecutive ids from it. Announces the scope on
+-- Returns the first id; the batch has consecutive ids from it, counted in the scope
+-- (MESSAGE_IDS; see keys.py for why it outlives the queue). Announces the scope on
 -- the posts channel, last: subscribers get it once the batch is stored.
 local queue, scope, posts_channel = ARGV[2], ARGV[3], ARGV[4]
 local count, last = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -17,7 +18,13 @@ if redis.call('HSETNX', QUEUE_METADATA, queue, '{}') == 1 then
     redis.call('SADD', SCOPES, scope)
 end
 
-local first = redis.call('INCRBY', MESSAGE_IDS, count) - count + 1
+local newest = redis.call('INCRBY', MESSAGE_IDS, count)
+if newest == count then
+    -- The scope's first post: go on from the floor (keys.py), where there is one.
+    local floor = tonumber(redis.call('GET', MESSAGE_ID_FLOOR) or '0')
+    if floor > 0 then newest = redis.call('INCRBY', MESSAGE_IDS, floor) end
+end
+local first = newest - count + 1
 local states, bodies, ordered, expiries, free, delayed = {}, {}, {}, {}, {}, {}
 for i = 0, count - 1 do
     local at = 7 + i * 4
