@@ -18,7 +18,7 @@ from zaqar.api import registry
 from zaqar.api.errors import Forbidden, ServiceUnavailable, Unauthorized
 from zaqar.api.request import Request
 from zaqar.api.validation import Validator
-from zaqar.auth import signed_url
+from zaqar.auth import secret_key, signed_url
 from zaqar.auth.credentials import Credentials
 from zaqar.auth.keystone import AuthenticationFailed, IdentityServiceUnavailable, TokenValidator
 from zaqar.auth.policy import Policy
@@ -32,7 +32,8 @@ class AccessControl:
         self.keystone = conf.auth_strategy == "keystone"
         self._conf = conf
         self._validate = validate
-        self._secret_key: str | None = conf.signed_url.secret_key
+        # Configured, or generated once into data_dir (zaqar.auth.secret_key).
+        self._secret_key = secret_key.load_or_create(conf)
         # Policy applies to Keystone-authenticated callers; None: authentication is off.
         self._policy = Policy(conf) if self.keystone else None
         self._tokens: TokenValidator | None = None

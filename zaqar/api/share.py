@@ -1,33 +1,36 @@
 """Sharing a queue: ``queue_share`` signs a pre-signed URL (see zaqar.auth.signed_url)."""
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from zaqar.api.base import Actions
 from zaqar.api.errors import BadRequest
 from zaqar.api.request import Response, ScopedRequest
-from zaqar.auth import signed_url
+from zaqar.auth import secret_key, signed_url
 
 DEFAULT_LIFETIME = timedelta(days=1)  # upstream's
 _KNOWN_KEYS = frozenset({"queue_name", "methods", "paths", "expires"})
 
 
 class ShareActions(Actions):
+    @cached_property
+    def _secret_key(self) -> str:
+        """Configured, or generated once into data_dir (zaqar.auth.secret_key)."""
+        return secret_key.load_or_create(self.conf)
+
     def queue_share(self, req: ScopedRequest) -> Response:
         """200 ``{signature, expires, paths, methods, project}`` granting ``methods``
         (default GET) on the queue's ``paths`` (of messages, subscriptions, claims;
         default messages) until ``expires`` (ISO 8601, UTC; default in a day)."""
         name = self.validate.queue_name(req.params.get("queue_name"))
-        key = self.conf.signed_url.secret_key
-        if not key:
-            raise BadRequest("Pre-signed URLs are disabled on this server ([signed_url] "
-                             "secret_key is not set).", "Sharing disabled")
         unknown = set(req.params) - _KNOWN_KEYS
         if unknown:
             raise BadRequest(f"Unknown keys: {', '.join(sorted(unknown))}.")
         methods = _names(req.params.get("methods", ["GET"]), "methods", signed_url.METHODS)
         paths = _names(req.params.get("paths", ["messages"]), "paths", signed_url.RESOURCES)
         expires = _expires(req.params.get("expires"))
-        return Response(200, signed_url.sign(key, name, paths, methods, req.project, expires))
+        return Response(200, signed_url.sign(self._secret_key, name, paths, methods,
+                                             req.project, expires))
 
 
 def _names(value: Any, field: str, allowed: tuple[str, ...]) -> list[str]:

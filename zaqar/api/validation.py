@@ -228,17 +228,12 @@ class Validator:
             "_default_message_ttl": (MIN_MESSAGE_TTL, lim.max_message_ttl),
             "_default_message_delay": (0, lim.max_message_delay),
             "_max_messages_post_size": (1, lim.max_messages_post_size),
-            "_max_claim_count": (0, 2 ** 31 - 1),
-            "_dead_letter_queue_messages_ttl": (MIN_MESSAGE_TTL, lim.max_message_ttl),
         }
         for key, (low, high) in ranges.items():
             if key in meta:
                 self.document_int(meta, key, 0, low, high)
-        if "_dead_letter_queue" in meta and meta["_dead_letter_queue"] is not None:
-            self.queue_name(meta["_dead_letter_queue"], "_dead_letter_queue")
-        if "_enable_encrypt_messages" in meta and not isinstance(
-                meta["_enable_encrypt_messages"], bool):
-            raise BadRequest("The value of _enable_encrypt_messages must be true or false.")
+        _refuse_features_not_delivered(meta)
+        retry_policy(meta)
 
     def messages(self, value: Any, queue_meta: dict[str, Any],
                  size: int | None) -> list[NewMessage]:
@@ -269,25 +264,107 @@ class Validator:
         return NewMessage(body=item["body"], ttl=ttl, delay=delay, checksum=checksum)
 
     def subscriber(self, value: Any) -> str:
+        """A subscriber URI of a type ``subscriber_types`` allows. Raises BadRequest; for
+        now always: no URI subscriber is delivered to yet (a websocket subscription
+        names none)."""
         # isprintable: no control characters, and no lone surrogates, which no database
         # can store as text.
         if (not isinstance(value, str) or not value or len(value) > 2048
                 or not value.isprintable()):
             raise BadRequest("Missing or invalid subscriber: a URI is required.")
-        parts = urlsplit(value)
-        if parts.scheme not in self.limits.subscriber_types:
+        scheme = urlsplit(value).scheme
+        if scheme not in self.limits.subscriber_types:
             allowed = ", ".join(self.limits.subscriber_types)
             raise BadRequest(f"The subscriber type of {value!r} is not supported; use one "
                              f"of: {allowed}.")
-        if parts.scheme == "mailto" and "@" not in parts.path:
-            raise BadRequest(f"The mailto subscriber {value!r} names no e-mail address.")
-        if parts.scheme != "mailto" and not parts.netloc:
-            raise BadRequest(f"The subscriber {value!r} names no host.")
-        return value
+        # Nothing delivers to URIs yet: refused rather than stored and never notified.
+        feature = _SUBSCRIBER_FEATURES.get(scheme, f"Notification of {scheme} subscribers")
+        raise BadRequest(f"Not delivered yet: {feature}. The subscriber {value!r} would "
+                         "never be notified; subscribe over the websocket API instead "
+                         "(subscription_create without a subscriber).")
 
     def subscription_options(self, value: Any) -> dict[str, Any]:
         if value is None:
             return {}
         if not isinstance(value, dict):
             raise BadRequest("Subscription options must be a JSON object.")
+        retry_policy(value)
         return value
+
+
+# -- reserved keys of queue metadata and subscription options ---------------------------
+
+_SUBSCRIBER_FEATURES = {
+    "http": "Webhook notification (http and https subscribers)",
+    "https": "Webhook notification (http and https subscribers)",
+    "mailto": "E-mail notification (mailto subscribers)",
+    "trust+http": "Webhook notification with Keystone trusts (trust+http subscribers)",
+    "trust+https": "Webhook notification with Keystone trusts (trust+https subscribers)",
+}
+
+# Queue metadata keys of features not delivered yet: (key, the only value accepted until
+# then, which is upstream's default that GET shows, the feature).
+_FEATURES_NOT_DELIVERED = (
+    ("_dead_letter_queue", None, "Dead letter queues"),
+    ("_max_claim_count", None, "Dead letter queues"),
+    ("_dead_letter_queue_messages_ttl", None, "Dead letter queues"),
+    ("_enable_encrypt_messages", False, "Message encryption"),
+)
+
+
+def _refuse_features_not_delivered(meta: dict[str, Any]) -> None:
+    """Raises BadRequest for metadata that would turn on a feature not delivered yet.
+    The defaults (null, false) pass, so clients may send back what GET showed them."""
+    for key, accepted, feature in _FEATURES_NOT_DELIVERED:
+        value = meta.get(key, accepted)
+        if value is None or value is accepted:
+            continue
+        if accepted is False and not isinstance(value, bool):
+            raise BadRequest(f"The value of {key} must be true or false.")
+        raise BadRequest(f"Not delivered yet: {feature}. Until then {key} may only be "
+                         f"{json.dumps(accepted)}, its default.")
+
+
+# Upstream's retry policy of webhook notifications: its integer keys and its defaults.
+RETRY_POLICY_INTEGERS = ("retries_with_no_delay", "minimum_delay_retries", "minimum_delay",
+                         "maximum_delay", "maximum_delay_retries")
+RETRY_BACKOFF_FUNCTIONS = ("linear", "arithmetic", "exponential", "geometric")
+DEFAULT_MINIMUM_DELAY = 5
+DEFAULT_MAXIMUM_DELAY = 30
+MIN_DELAY_SPREAD = 10  # maximum_delay - minimum_delay, at least (upstream's)
+
+
+def retry_policy(container: dict[str, Any]) -> None:
+    """Check the ``_retry_policy`` of queue metadata or subscription options, as upstream:
+    an object whose known keys have their types, and whose ``maximum_delay`` exceeds
+    ``minimum_delay`` by at least MIN_DELAY_SPREAD seconds. A null key is its default;
+    unknown keys pass. Upstream lets any false-like policy (null, 0, "", []) through.
+
+    Raises BadRequest.
+    """
+    policy = container.get("_retry_policy")
+    if not policy:
+        return
+    if not isinstance(policy, dict):
+        raise BadRequest("_retry_policy must be a JSON object.")
+    for key in RETRY_POLICY_INTEGERS:
+        if policy.get(key) is not None and not _is_int(policy[key]):
+            raise BadRequest(f"_retry_policy {key} must be an integer.")
+    backoff = policy.get("retry_backoff_function")
+    if backoff is not None and backoff not in RETRY_BACKOFF_FUNCTIONS:
+        raise BadRequest("_retry_policy retry_backoff_function must be one of: "
+                         f"{', '.join(RETRY_BACKOFF_FUNCTIONS)}.")
+    override = policy.get("ignore_subscription_override")
+    if override is not None and not isinstance(override, bool):
+        raise BadRequest("_retry_policy ignore_subscription_override must be true or false.")
+    minimum = policy.get("minimum_delay")
+    maximum = policy.get("maximum_delay")
+    minimum = DEFAULT_MINIMUM_DELAY if minimum is None else minimum
+    maximum = DEFAULT_MAXIMUM_DELAY if maximum is None else maximum
+    if maximum < minimum:
+        raise BadRequest(f"_retry_policy minimum_delay ({minimum}) must be less than "
+                         f"maximum_delay ({maximum}).")
+    if maximum - minimum < MIN_DELAY_SPREAD:
+        raise BadRequest(f"_retry_policy maximum_delay ({maximum}) must exceed "
+                         f"minimum_delay ({minimum}) by at least {MIN_DELAY_SPREAD} "
+                         "seconds.")

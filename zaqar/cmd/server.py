@@ -16,6 +16,7 @@ from gunicorn.app.base import BaseApplication
 from oslo_config import cfg
 
 from zaqar import bootstrap, conf
+from zaqar.auth import secret_key
 from zaqar.cmd.children import WebsocketProcesses, wait_for_stop_signal
 from zaqar.storage import load_driver
 from zaqar.transport.wsgi.app import body_limit
@@ -95,6 +96,19 @@ def _parse(argv: Sequence[str]) -> cfg.ConfigOpts:
         sys.exit(f"zaqar-server: {error}")
 
 
+def _ensure_secret_key(config: cfg.ConfigOpts) -> None:
+    """Generate the pre-signed URL key before any worker needs it, once per start, and
+    say where it is kept when none is configured."""
+    try:
+        secret_key.load_or_create(config)
+    except secret_key.SecretKeyError as error:
+        sys.exit(f"zaqar-server: {error}")
+    if not config.signed_url.secret_key:
+        LOG.info("Pre-signed URLs use the key generated in %s; a deployment of several "
+                 "nodes must set the same [signed_url] secret_key on each.",
+                 secret_key.key_path(config))
+
+
 def _serve_websocket(argv: Sequence[str]) -> None:
     """The websocket server's process: its own configuration, storage and reactor."""
     from zaqar.transport.websocket.server import serve
@@ -119,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     transports = set(config.drivers.transport)
     if not transports:
         sys.exit("zaqar-server: [drivers] transport names no transport to serve.")
+    _ensure_secret_key(config)
     storage = load_driver(config)
     storage.prepare()
     storage.close()

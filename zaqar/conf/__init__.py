@@ -1,7 +1,9 @@
 """Configuration: oslo.config option definitions, one module per group.
 
 Nothing here is global: ``new_conf`` builds a fresh ``ConfigOpts`` with every option
-registered, so a test or a tool can hold several configurations at once.
+registered, so a test or a tool can hold several configurations at once. It also refuses
+upstream options whose feature is not implemented yet when they ask for it
+(:data:`NOT_IMPLEMENTED`): such a setting must fail loudly, not be ignored.
 """
 from collections.abc import Sequence
 
@@ -24,6 +26,20 @@ _MODULES = (default, drivers, transport, wsgi, websocket, sqlalchemy, redis, gc,
             cors)
 
 
+# Upstream options kept for their names, whose feature is not implemented yet:
+# (group, option, the only value accepted until then, the feature).
+NOT_IMPLEMENTED: tuple[tuple[str, str, object, str], ...] = (
+    ("DEFAULT", "admin_mode", False, "the admin API (pools and flavors)"),
+    ("DEFAULT", "pooling", False, "pools and flavors"),
+    ("drivers", "management_store", "sqlalchemy", "pools and flavors (the management store "
+                                                  "keeps them)"),
+)
+
+
+class NotImplementedOption(cfg.Error):
+    """An option asks for a feature that is not implemented yet."""
+
+
 def register_opts(conf: cfg.ConfigOpts) -> None:
     for module in _MODULES:
         conf.register_opts(module.OPTS, group=module.GROUP)
@@ -44,7 +60,20 @@ def new_conf(args: Sequence[str] = (), default_config_files: Sequence[str] | Non
     for group, values in (overrides or {}).items():
         for name, value in values.items():
             conf.set_override(name, value, group=None if group == "DEFAULT" else group)
+    refuse_not_implemented(conf)
     return conf
+
+
+def refuse_not_implemented(conf: cfg.ConfigOpts) -> None:
+    """Raises NotImplementedOption naming the first option of :data:`NOT_IMPLEMENTED`
+    set to another value than the one accepted."""
+    for group, name, accepted, feature in NOT_IMPLEMENTED:
+        value = conf[name] if group == "DEFAULT" else conf[group][name]
+        if value != accepted:
+            raise NotImplementedOption(
+                f"[{group}] {name} = {value} asks for {feature}, which is not implemented "
+                f"yet (a later issue delivers pools and flavors); remove the option or "
+                f"set it to {accepted}.")
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:

@@ -19,12 +19,11 @@ OPTS = [
                         ("keystone", "Keystone tokens")],
                help="Backend used to authenticate requests."),
     cfg.BoolOpt("admin_mode", default=False,
-                help="Activate the admin-only API (pools, flavors)."),
+                help="Activate the admin API (pools, flavors). Not implemented yet: the "
+                     "server refuses to start with it set to true."),
     cfg.BoolOpt("pooling", default=False,
-                help="Enable pooling across multiple storage backends (not supported yet; "
-                     "must stay false)."),
-    cfg.BoolOpt("unreliable", default=False,
-                help="Allow storage drivers that do not guarantee durability."),
+                help="Spread queues over several storage pools. Not implemented yet: the "
+                     "server refuses to start with it set to true."),
     cfg.BoolOpt("enable_checksum", default=False,
                 help="Compute an MD5 checksum of each message body on post and return it "
                      "with the message."),

@@ -12,5 +12,7 @@ OPTS = [
                help="Storage driver for messages, queues, claims and subscriptions: "
                     "'sqlalchemy' (SQLite, PostgreSQL, MariaDB) or 'redis'."),
     cfg.StrOpt("management_store", default="sqlalchemy",
-               help="Storage driver for management data (pools, flavors)."),
+               help="Storage driver for management data (pools, flavors). Pools and "
+                    "flavors are not implemented yet: the server refuses to start with "
+                    "another value than the default."),
 ]

@@ -171,10 +171,20 @@ def test_signatures_are_checked_with_authentication_off_too(open_api):
              signature=signed(document, **{"URL-Signature": "f" * 64}), queue_name="q")
 
 
-def test_share_without_a_secret_key_is_refused(empty, tmp_path):
+def test_share_without_a_configured_key_signs_with_the_generated_one(empty, tmp_path):
     api = Api(empty, make_conf(tmp_path))
-    with pytest.raises(BadRequest):
-        call(api, "queue_share", "project-a", queue_name="q")
+    document = call(api, "queue_share", "project-a", queue_name="q").body
+    assert call(api, "message_list", "project-a", signature=signed(document),
+                queue_name="q").status == 200
+    # Another process of the same data_dir (a worker) verifies it too.
+    other = Api(empty, make_conf(tmp_path))
+    assert call(other, "message_list", "project-a", signature=signed(document),
+                queue_name="q").status == 200
+    # A node with another data_dir and no key does not.
+    elsewhere = Api(empty, make_conf(tmp_path / "elsewhere"))
+    with pytest.raises(Forbidden):
+        call(elsewhere, "message_list", "project-a", signature=signed(document),
+             queue_name="q")
 
 
 @pytest.mark.parametrize("body", [
