@@ -29,9 +29,8 @@ def consumer(zaqar_server, project):
     return make_client(zaqar_server.url, project)
 
 
-def test_client_pings_and_reads_health(producer):
+def test_client_pings(producer):
     assert producer.ping() is True
-    assert producer.health()["storage_reachable"] is True
 
 
 def test_client_creates_lists_and_deletes_queues(producer):
@@ -129,26 +128,12 @@ def test_client_reads_queue_stats(producer):
     assert stats["oldest"]["href"].startswith("/v2/queues/counting/messages/")
 
 
-def test_client_manages_subscriptions(producer):
+def test_client_is_told_that_webhook_subscriptions_are_not_delivered_yet(producer):
+    # Refused rather than stored and never delivered (docs/compatibility.md, "Features
+    # not delivered yet"); the notifications issue delivers them.
     producer.queue("subscribed", force_create=True)
-    subscription = producer.subscription("subscribed", subscriber="http://example.com/hook",
-                                         ttl=3600, options={"format": "json"})
-    assert subscription.id
-    assert subscription.subscriber == "http://example.com/hook"
-    assert (subscription.ttl, subscription.options) == (3600, {"format": "json"})
-
-    with pytest.raises(client_errors.ConflictError):
+    with pytest.raises(client_errors.MalformedRequest, match="not delivered yet"):
         producer.subscription("subscribed", subscriber="http://example.com/hook", ttl=3600)
-
-    listed = list(producer.subscriptions("subscribed"))
-    assert [s.id for s in listed] == [subscription.id]
-    assert listed[0].subscriber == "http://example.com/hook"
-
-    subscription.update({"ttl": 7200, "options": {"format": "xml"}})
-    reloaded = producer.subscription("subscribed", id=subscription.id)
-    assert (reloaded.ttl, reloaded.options) == (7200, {"format": "xml"})
-
-    subscription.delete()
     assert list(producer.subscriptions("subscribed")) == []
 
 
@@ -156,5 +141,8 @@ def test_client_deletes_a_queue(producer):
     queue = producer.queue("short-lived", force_create=True)
     queue.post({"body": "x", "ttl": 60})
     queue.delete()
-    with pytest.raises(client_errors.ResourceNotFound):
-        queue.metadata(force_reload=True)
+    assert "short-lived" not in [listed.name for listed in producer.queues()[0]]
+    assert list(queue.messages(echo=True)) == []
+    # v2 queues are lazy: a deleted queue reads as one never created, with the default
+    # metadata (upstream's 200).
+    assert queue.metadata(force_reload=True)["_default_message_ttl"] == 3600

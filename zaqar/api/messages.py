@@ -4,7 +4,7 @@ from typing import Any
 
 from zaqar.api import render
 from zaqar.api.base import Actions
-from zaqar.api.errors import BadRequest
+from zaqar.api.errors import BadRequest, NotFound
 from zaqar.api.request import Response, ScopedRequest
 from zaqar.storage import errors as storage_errors
 
@@ -48,28 +48,50 @@ class MessageActions(Actions):
                               "links": links})
 
     def message_get(self, req: ScopedRequest) -> Response:
+        """404 for an id that names no live message, whatever its form."""
         queue = self.validate.queue_name(req.params.get("queue_name"))
-        message_id = self.validate.resource_id(req.params, "message_id")
+        message_id = self.validate.named_id(req.params, "message_id")
         found = self.storage.messages.get(queue, req.project, message_id)
         return Response(200, render.message(queue, found))
 
     def message_get_many(self, req: ScopedRequest) -> Response:
+        """The live messages among ``message_ids``; 404 when none is (upstream's REST)."""
         queue = self.validate.queue_name(req.params.get("queue_name"))
         ids = self.validate.id_list(req.params, "message_ids")
         if ids is None:
             raise BadRequest("message_ids is required: a list of message ids.")
         found = self.storage.messages.bulk_get(queue, req.project, ids)
+        if not found:
+            raise NotFound(f"No messages with ids {', '.join(ids)} in queue {queue!r}.",
+                           "Messages not found")
         at = time.time()
         return Response(200, {"messages": [render.message(queue, msg, at) for msg in found]})
 
     def message_delete(self, req: ScopedRequest) -> Response:
+        """204 also for an id that names no message. A claimed message needs the id of
+        the live claim holding it: none is 403, another live claim's is 403, and one
+        that is no live claim at all is 400 (upstream's statuses)."""
         queue = self.validate.queue_name(req.params.get("queue_name"))
-        message_id = self.validate.resource_id(req.params, "message_id")
-        claim_id = None
-        if req.params.get("claim_id") is not None:
-            claim_id = self.validate.resource_id(req.params, "claim_id")
-        self.storage.messages.delete(queue, req.project, message_id, claim_id)
+        message_id = self.validate.named_id(req.params, "message_id")
+        if req.params.get("claim_id") is None:
+            self.storage.messages.delete(queue, req.project, message_id)
+            return Response(204)
+        claim_id = self.validate.named_id(req.params, "claim_id")
+        try:
+            self.storage.messages.delete(queue, req.project, message_id, claim_id)
+        except storage_errors.MessageNotClaimedBy:
+            if not self._claim_is_live(queue, req.project, claim_id):
+                raise BadRequest(f"Claim {claim_id!r} does not exist in queue {queue!r} or "
+                                 "has expired.", "Unable to delete") from None
+            raise
         return Response(204)
+
+    def _claim_is_live(self, queue: str, project: str, claim_id: str) -> bool:
+        try:
+            self.storage.claims.get(queue, project, claim_id)
+        except storage_errors.ClaimDoesNotExist:
+            return False
+        return True
 
     def message_delete_many(self, req: ScopedRequest) -> Response:
         """Delete by ``message_ids`` (with ``claim_ids`` to prove ownership), or ``pop``."""
@@ -95,4 +117,4 @@ class MessageActions(Actions):
                                         self.limits.max_messages_per_claim_or_pop)
         popped = self.storage.messages.pop(queue, req.project, limit)
         at = time.time()
-        return Response(200, {"messages": [render.message(queue, msg, at) for msg in popped]})
+        return Response(200, {"messages": [render.popped(msg, at) for msg in popped]})

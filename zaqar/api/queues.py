@@ -7,6 +7,7 @@ from zaqar.api import render
 from zaqar.api.base import Actions
 from zaqar.api.errors import BadRequest, Conflict
 from zaqar.api.request import Response, ScopedRequest
+from zaqar.storage.errors import QueueDoesNotExist
 
 PURGEABLE = ("messages", "subscriptions")
 PATCH_OPS = ("add", "replace", "remove")
@@ -14,14 +15,19 @@ PATCH_OPS = ("add", "replace", "remove")
 
 class QueueActions(Actions):
     def reserved_defaults(self) -> dict[str, Any]:
-        """Reserved metadata a queue reports when it does not set it itself."""
+        """Every reserved metadata key with the value a queue has when it does not set it."""
         return {
             "_max_messages_post_size": self.limits.max_messages_post_size,
             "_default_message_ttl": self.limits.default_message_ttl,
             "_default_message_delay": self.limits.default_message_delay,
+            "_dead_letter_queue": None,
+            "_dead_letter_queue_messages_ttl": None,
+            "_max_claim_count": None,
+            "_enable_encrypt_messages": False,
         }
 
     def with_defaults(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        """The queue document: its metadata with every reserved key it does not set."""
         return {**self.reserved_defaults(), **metadata}
 
     def queue_create(self, req: ScopedRequest) -> Response:
@@ -53,32 +59,47 @@ class QueueActions(Actions):
         return Response(200, body)
 
     def queue_get(self, req: ScopedRequest) -> Response:
+        """200 with the metadata, also for a queue that does not exist (yet): v2 queues
+        are lazy, a post creates one, and until then it has the defaults (upstream)."""
         name = self.validate.queue_name(req.params.get("queue_name"))
-        return Response(200, self.with_defaults(self.storage.queues.get_metadata(name,
-                                                                                req.project)))
+        try:
+            metadata = self.storage.queues.get_metadata(name, req.project)
+        except QueueDoesNotExist:
+            metadata = {}
+        return Response(200, self.with_defaults(metadata))
 
     def queue_update(self, req: ScopedRequest) -> Response:
-        """Apply a JSON patch (``add``/``replace``/``remove`` on ``/metadata/<key>``)."""
+        """Apply a JSON patch (``add``/``replace``/``remove`` on ``/metadata/<key>``).
+
+        The operations are checked before the queue is read (a malformed patch is a 400
+        even for a missing queue, whose patch is a 404). An empty list changes nothing
+        and answers the metadata, as upstream."""
         name = self.validate.queue_name(req.params.get("queue_name"))
         operations = req.params.get("patch")
-        if not isinstance(operations, list) or not operations:
-            raise BadRequest("The request body must be a non-empty JSON patch list of "
-                             "operations.")
+        if not isinstance(operations, list):
+            raise BadRequest("The request body must be a JSON patch: a list of operations.")
+        changes = [self._patch_operation(operation) for operation in operations]
         metadata = copy.deepcopy(self.storage.queues.get_metadata(name, req.project))
         reserved = self.reserved_defaults()
-        for operation in operations:
-            self._apply_patch(metadata, reserved, operation)
-        self.validate.metadata(metadata)
-        self.storage.queues.set_metadata(name, req.project, metadata)
-        self.metadata_cache.forget(req.project, name)
+        for op, key, value in changes:
+            if op != "add" and key not in metadata and key not in reserved:
+                raise Conflict(f"Cannot {op} {key!r}: the queue has no such metadata.",
+                               "Unable to patch queue")
+            if op == "remove":
+                metadata.pop(key, None)
+            else:
+                metadata[key] = value
+        if changes:
+            self.validate.metadata(metadata)
+            self.storage.queues.set_metadata(name, req.project, metadata)
+            self.metadata_cache.forget(req.project, name)
         return Response(200, self.with_defaults(metadata))
 
     @staticmethod
-    def _apply_patch(metadata: dict[str, Any], reserved: dict[str, Any],
-                     operation: Any) -> None:
-        """One operation. Reserved keys always exist (with their defaults), so replacing
-        or removing one the queue does not set is no conflict, as upstream: clients
-        patch back what GET showed them."""
+    def _patch_operation(operation: Any) -> tuple[str, str, Any]:
+        """One operation checked: (op, metadata key, value). Reserved keys always exist
+        (with their defaults), so replacing or removing one the queue does not set is no
+        conflict, as upstream: clients patch back what GET showed them."""
         if not isinstance(operation, dict):
             raise BadRequest("Each JSON patch operation must be an object.")
         op, path = operation.get("op"), operation.get("path")
@@ -90,13 +111,7 @@ class QueueActions(Actions):
         key = path[len("/metadata/"):].replace("~1", "/").replace("~0", "~")
         if op != "remove" and "value" not in operation:
             raise BadRequest(f"JSON patch op {op!r} needs a value.")
-        if op != "add" and key not in metadata and key not in reserved:
-            raise Conflict(f"Cannot {op} {key!r}: the queue has no such metadata.",
-                           "Unable to patch queue")
-        if op == "remove":
-            metadata.pop(key, None)
-        else:
-            metadata[key] = operation["value"]
+        return op, key, operation.get("value")
 
     def queue_delete(self, req: ScopedRequest) -> Response:
         name = self.validate.queue_name(req.params.get("queue_name"))
@@ -117,11 +132,12 @@ class QueueActions(Actions):
         return Response(200, {"messages": messages})
 
     def queue_purge(self, req: ScopedRequest) -> Response:
+        """Purge what ``resource_types`` names (both kinds when absent; an empty list
+        purges nothing, as upstream)."""
         name = self.validate.queue_name(req.params.get("queue_name"))
         types = req.params.get("resource_types", list(PURGEABLE))
-        if (not isinstance(types, list) or not types
-                or not all(kind in PURGEABLE for kind in types)):
-            raise BadRequest("resource_types must be a non-empty list of: "
+        if not isinstance(types, list) or not all(kind in PURGEABLE for kind in types):
+            raise BadRequest("resource_types must be a list of: "
                              f"{', '.join(PURGEABLE)}.")
         if "messages" in types:
             self.storage.purge_messages(name, req.project)

@@ -77,6 +77,16 @@ def subscription(found: Subscription, at: float) -> dict[str, Any]:
     }
 
 
+def popped(msg: Message, at: float) -> dict[str, Any]:
+    """A popped message as upstream shows it: no href (it is gone), with the claim
+    fields of its stored record (``claim_id`` null: nothing holds a popped message)."""
+    return {"id": msg.id, "age": max(0, int(at - msg.created)), "ttl": msg.ttl,
+            "body": msg.body, "claim_id": msg.claim_id, "claim_count": msg.claim_count}
+
+
 def stats_end(queue: str, msg: Message, at: float) -> dict[str, Any]:
-    return {"id": msg.id, "age": max(0, int(at - msg.created)),
-            "href": message_href(queue, msg.id), "created": iso8601(msg.created)}
+    """The oldest or newest message of the stats: upstream's REST keys (``href``) and
+    websocket keys (``id``) together, so readers of either find theirs."""
+    return {"id": msg.id, "age": max(0, int(at - msg.created)), "ttl": msg.ttl,
+            "body": msg.body, "claim_id": msg.claim_id, "claim_count": msg.claim_count,
+            "created": iso8601(msg.created), "href": message_href(queue, msg.id)}

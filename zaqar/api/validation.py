@@ -97,6 +97,16 @@ class Validator:
         return value
 
     @staticmethod
+    def named_id(params: dict[str, Any], key: str) -> str:
+        """A message or claim id as the caller named it: any non-empty string. These ids
+        are opaque to the caller, so one we could never have issued (too long, another
+        service's format) names nothing: storage answers not found, never a 400."""
+        value = params.get(key)
+        if not isinstance(value, str) or not value:
+            raise BadRequest(f"Missing or invalid {key}: an id is required.")
+        return value
+
+    @staticmethod
     def json_document(document: Any) -> None:
         """Refuse what JSON cannot carry, whichever encoding brought it: arrays and objects
         nested deeper than MAX_DOCUMENT_DEPTH, object keys other than strings, values
@@ -190,15 +200,15 @@ class Validator:
         return value
 
     def id_list(self, params: dict[str, Any], key: str) -> list[str] | None:
-        """A list of ids, or a comma-separated string of them; None when absent."""
+        """A list of ids, or a comma-separated string of them; None when absent. Each id
+        is any non-empty string, as in :meth:`named_id`."""
         value = params.get(key)
         if value is None:
             return None
         if isinstance(value, str):
             value = [item for item in value.split(",") if item]
         if (not isinstance(value, list) or not value
-                or not all(isinstance(item, str) and 0 < len(item) <= MAX_ID
-                           for item in value)):
+                or not all(isinstance(item, str) and item for item in value)):
             raise BadRequest(f"{key} must be a non-empty list of ids.")
         most = self.limits.max_messages_per_page
         if len(value) > most:

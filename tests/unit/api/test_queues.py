@@ -16,7 +16,9 @@ from zaqar.storage.sqlalchemy.driver import SqlDriver
 PROJECT = "project-a"
 CLIENT = "3381af92-2b9e-11e3-b191-71861300734c"
 DEFAULTS = {"_max_messages_post_size": 262144, "_default_message_ttl": 3600,
-            "_default_message_delay": 0}
+            "_default_message_delay": 0, "_dead_letter_queue": None,
+            "_dead_letter_queue_messages_ttl": None, "_max_claim_count": None,
+            "_enable_encrypt_messages": False}
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +71,16 @@ def test_queue_get_reports_reserved_defaults_it_does_not_set(api, storage):
     assert call(api, "queue_get", queue_name="q").body == {**DEFAULTS,
                                                           "_default_message_ttl": 120}
     assert stored(storage) == {"_default_message_ttl": 120}
+
+
+def test_queue_get_of_a_missing_queue_answers_the_defaults(api):
+    """v2 queues are lazy: one that does not exist yet has the default metadata."""
+    assert call(api, "queue_get", queue_name="nowhere").body == DEFAULTS
+
+
+def test_queue_list_detailed_shows_every_reserved_key(api, queue):
+    [entry] = call(api, "queue_list", detailed=True).body["queues"]
+    assert entry["metadata"] == {**DEFAULTS, **queue}
 
 
 # -- JSON patch: add, replace, remove -------------------------------------------------
@@ -146,10 +158,27 @@ def test_json_pointer_escapes_are_decoded(api, storage, queue, path, key):
 
 # -- JSON patch: errors -----------------------------------------------------------------
 
-@pytest.mark.parametrize("operations", [None, [], {"op": "add"}, "add"])
-def test_patch_must_be_a_non_empty_list(api, queue, operations):
-    with pytest.raises(BadRequest, match="non-empty JSON patch list"):
+@pytest.mark.parametrize("operations", [None, {"op": "add"}, "add"])
+def test_patch_must_be_a_list(api, queue, operations):
+    with pytest.raises(BadRequest, match="must be a JSON patch: a list of operations"):
         patch(api, operations)
+
+
+def test_an_empty_patch_changes_nothing_and_answers_the_metadata(api, storage, queue):
+    response = patch(api, [])
+    assert (response.status, response.body) == (200, {**DEFAULTS, **queue})
+    assert stored(storage) == queue
+
+
+def test_an_empty_patch_of_a_missing_queue_is_not_found(api):
+    with pytest.raises(NotFound):
+        patch(api, [], queue="missing")
+
+
+def test_a_malformed_patch_of_a_missing_queue_is_a_bad_request(api):
+    """The operations are checked before the queue is looked up, as upstream."""
+    with pytest.raises(BadRequest, match="op must be one of"):
+        patch(api, [{"op": "move", "path": "/metadata/x"}], queue="missing")
 
 
 @pytest.mark.parametrize("operation", ["add", ["add"], None])

@@ -117,7 +117,21 @@ def test_subscription_document_has_the_wire_fields():
         "age": 61, "options": {"k": "v"}, "confirmed": False}
 
 
-def test_stats_end_names_the_message_and_when_it_was_created():
-    assert render.stats_end("q", make_message(), CREATED + 3) == {
-        "id": "m1", "age": 3, "href": "/v2/queues/q/messages/m1",
-        "created": "2027-01-15T08:00:00Z"}
+def test_stats_end_has_upstreams_keys_of_both_transports():
+    """REST's oldest/newest (href, no id) and the websocket's (id, no href), at once."""
+    assert render.stats_end("q", make_message(claim_id="c1", claim_count=2),
+                            CREATED + 3) == {
+        "id": "m1", "age": 3, "ttl": 300, "body": {"event": "x"}, "claim_id": "c1",
+        "claim_count": 2, "created": "2027-01-15T08:00:00Z",
+        "href": "/v2/queues/q/messages/m1"}
+
+
+def test_stats_end_of_a_free_message_has_a_null_claim_id():
+    doc = render.stats_end("q", make_message(), CREATED)
+    assert (doc["claim_id"], doc["claim_count"]) == (None, 0)
+
+
+def test_popped_message_has_upstreams_pop_keys_and_no_href():
+    assert render.popped(make_message(claim_count=1), CREATED + 4) == {
+        "id": "m1", "age": 4, "ttl": 300, "body": {"event": "x"}, "claim_id": None,
+        "claim_count": 1}

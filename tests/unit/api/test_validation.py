@@ -128,6 +128,17 @@ def test_invalid_resource_id_names_its_key(value):
         Validator.resource_id({"message_id": value}, "message_id")
 
 
+@pytest.mark.parametrize("value", ["-1", "not-an-id", "x" * (MAX_ID + 1)])
+def test_named_id_takes_any_non_empty_string(value):
+    assert Validator.named_id({"message_id": value}, "message_id") == value
+
+
+@pytest.mark.parametrize("value", [None, "", 7, ["1"]])
+def test_named_id_refuses_what_is_no_id_and_names_its_key(value):
+    with pytest.raises(BadRequest, match="claim_id"):
+        Validator.named_id({"claim_id": value}, "claim_id")
+
+
 # -- query_int vs document_int ----------------------------------------------------------
 
 @pytest.mark.parametrize(("value", "expected"), [("5", 5), (5, 5), ("1", 1), ("20", 20)])
@@ -205,11 +216,16 @@ def test_id_list_splits_a_comma_string_and_drops_empty_items(validate):
     assert validate.id_list({"message_ids": "a,b,,c,"}, "message_ids") == ["a", "b", "c"]
 
 
-@pytest.mark.parametrize("value", ["", ",,", [], ["a", ""], ["a", 7], ["x" * (MAX_ID + 1)],
-                                   {"a": 1}, 7])
+@pytest.mark.parametrize("value", ["", ",,", [], ["a", ""], ["a", 7], {"a": 1}, 7])
 def test_id_list_refuses_empty_or_malformed_lists(validate, value):
     with pytest.raises(BadRequest, match="message_ids must be a non-empty list of ids"):
         validate.id_list({"message_ids": value}, "message_ids")
+
+
+def test_id_list_takes_ids_of_any_form_and_length(validate):
+    """Ids we could never have issued name nothing (not found), they are no bad request."""
+    ids = ["-1", "5f0a5f0a5f0a5f0a5f0a5f0a", "x" * (MAX_ID + 1)]
+    assert validate.id_list({"message_ids": ids}, "message_ids") == ids
 
 
 def test_id_list_allows_up_to_max_messages_per_page(validate):
