@@ -9,8 +9,6 @@ from zaqar.transport.wsgi.app import create_wsgi_app
 
 
 def build_api(conf: cfg.ConfigOpts) -> Api:
-    if conf.pooling:
-        raise RuntimeError("[DEFAULT] pooling is not supported yet; set it to false.")
     return Api(load_driver(conf), conf)
 
 

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.functional.conftest import Rest, running_server
+from tests.functional.test_zaqarclient import make_client
 from tests.functional.websocket_client import connections
 
 UPSTREAM_HOME = json.loads(
@@ -34,7 +36,7 @@ def test_versions_document_is_upstreams(rest):
     assert resp.json()["versions"][0]["updated"] == "2014-9-24T04:06:47Z"
 
 
-@pytest.mark.parametrize("path", ["/v2/", "/v2/ping", "/v2/health"])
+@pytest.mark.parametrize("path", ["/v2/", "/v2/ping"])
 def test_service_endpoints_need_a_project_as_upstream(rest, path):
     resp = rest.get(path, headers={"X-Project-ID": None})
     assert_error(resp, 400)
@@ -77,13 +79,9 @@ def test_websocket_get_home_doc_answers_the_home_document(websocket_url):
     assert reply.body == UPSTREAM_HOME
 
 
-def test_websocket_ping_node_and_check_node_health(websocket_url):
+def test_websocket_ping_node(websocket_url):
     with connections(websocket_url) as open_client:
-        client = open_client()
-        assert client.request("ping_node").status == 204
-        health = client.request("check_node_health")
-    assert health.status == 200
-    assert health.body["storage_reachable"] is True
+        assert open_client().request("ping_node").status == 204
 
 
 def test_websocket_unknown_action_is_400_and_the_connection_stays(websocket_url):
@@ -91,3 +89,38 @@ def test_websocket_unknown_action_is_400_and_the_connection_stays(websocket_url)
         client = open_client()
         assert client.request("no_such_action").status == 400
         assert client.request("ping_node").status == 204
+
+
+# -- admin mode: upstream's private endpoints ----------------------------------------------
+
+@pytest.fixture(scope="module")
+def admin_server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("admin"), "[DEFAULT]\nadmin_mode = true\n",
+                        websocket_ready=True) as server:
+        yield server
+
+
+def test_health_is_404_without_admin_mode_as_upstream(rest, websocket_url):
+    assert_error(rest.get("/v2/health"), 404)
+    with connections(websocket_url) as open_client:
+        client = open_client()
+        assert client.request("check_node_health").status == 400
+        assert client.request("health").status == 400
+
+
+def test_admin_mode_serves_health_on_both_transports(admin_server):
+    rest = Rest(admin_server.url)
+    resp = rest.get("/v2/health")
+    assert resp.status_code == 200
+    assert resp.json()["storage_reachable"] is True
+    assert rest.head("/v2/health").status_code == 200
+    assert_error(rest.get("/v2/health", headers={"X-Project-ID": None}), 400)
+    with connections(admin_server.ws_url) as open_client:
+        client = open_client()
+        assert client.request("check_node_health").body["storage_reachable"] is True
+        assert client.request("health").status == 200
+
+
+def test_zaqarclient_reads_health_in_admin_mode(admin_server):
+    producer = make_client(admin_server.url, "admin-project")
+    assert producer.health()["storage_reachable"] is True

@@ -132,7 +132,7 @@ def test_client_is_told_that_webhook_subscriptions_are_not_delivered_yet(produce
     # Refused rather than stored and never delivered (docs/compatibility.md, "Features
     # not delivered yet"); the notifications issue delivers them.
     producer.queue("subscribed", force_create=True)
-    with pytest.raises(client_errors.MalformedRequest, match="not delivered yet"):
+    with pytest.raises(client_errors.MalformedRequest, match="Not delivered yet"):
         producer.subscription("subscribed", subscriber="http://example.com/hook", ttl=3600)
     assert list(producer.subscriptions("subscribed")) == []
 

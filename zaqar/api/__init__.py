@@ -65,12 +65,14 @@ class Api:
             ShareActions)]
         # Every name the websocket API answers to (aliases included) -> its handler.
         self.actions: dict[str, Callable[[ScopedRequest], Response]] = {}
-        for name, action in registry.WEBSOCKET_NAMES.items():
-            handlers = [getattr(group, action) for group in groups if hasattr(group, action)]
+        for action in registry.served(conf.admin_mode):
+            handlers = [getattr(group, action.name) for group in groups
+                        if hasattr(group, action.name)]
             if len(handlers) != 1:
-                raise TypeError(f"Action {action!r} needs exactly one handler, found "
+                raise TypeError(f"Action {action.name!r} needs exactly one handler, found "
                                 f"{len(handlers)}.")
-            self.actions[name] = handlers[0]
+            for name in (action.name, *action.aliases):
+                self.actions[name] = handlers[0]
         self.queues = groups[0]
 
     def dispatch(self, action: str, req: Request) -> Response:

@@ -67,6 +67,8 @@ class Action:
     # (REST method, resource of a queue) a pre-signed URL must grant; None: never granted.
     signed: tuple[str, str] | None = None
     aliases: tuple[str, ...] = ()  # further names the websocket API answers to
+    # Served only with ``[DEFAULT] admin_mode``, as upstream's private endpoints.
+    admin: bool = False
 
 
 _IDS = MappingProxyType({"ids": "message_ids"})
@@ -172,7 +174,7 @@ ACTIONS: tuple[Action, ...] = (
            aliases=("ping_node",)),
     Action("health", "health:get", "Detailed health of the service, for operators.",
            (Endpoint("GET", f"{V2}/health"), Endpoint("HEAD", f"{V2}/health")),
-           check=ADMIN, aliases=("check_node_health",)),
+           check=ADMIN, aliases=("check_node_health",), admin=True),
     Action("get_home_doc", "home:get", "Get the JSON home document of the API.",
            (Endpoint("GET", f"{V2}/"),)),
 )
@@ -182,6 +184,11 @@ BY_NAME: Mapping[str, Action] = MappingProxyType({action.name: action for action
 # Every name the websocket API answers to, aliases included, with the action it runs.
 WEBSOCKET_NAMES: Mapping[str, str] = MappingProxyType({
     name: action.name for action in ACTIONS for name in (action.name, *action.aliases)})
+
+
+def served(admin_mode: bool) -> tuple[Action, ...]:
+    """The actions a server offers: admin ones only in admin mode."""
+    return tuple(action for action in ACTIONS if admin_mode or not action.admin)
 
 
 def action(name: str) -> Action:

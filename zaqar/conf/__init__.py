@@ -29,7 +29,6 @@ _MODULES = (default, drivers, transport, wsgi, websocket, sqlalchemy, redis, gc,
 # Upstream options kept for their names, whose feature is not implemented yet:
 # (group, option, the only value accepted until then, the feature).
 NOT_IMPLEMENTED: tuple[tuple[str, str, object, str], ...] = (
-    ("DEFAULT", "admin_mode", False, "the admin API (pools and flavors)"),
     ("DEFAULT", "pooling", False, "pools and flavors"),
     ("drivers", "management_store", "sqlalchemy", "pools and flavors (the management store "
                                                   "keeps them)"),

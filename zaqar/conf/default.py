@@ -19,8 +19,9 @@ OPTS = [
                         ("keystone", "Keystone tokens")],
                help="Backend used to authenticate requests."),
     cfg.BoolOpt("admin_mode", default=False,
-                help="Activate the admin API (pools, flavors). Not implemented yet: the "
-                     "server refuses to start with it set to true."),
+                help="Serve the admin API as well: /v2/health (websocket health and "
+                     "check_node_health), and pools and flavors once they exist (with "
+                     "pooling). Off, those answer 404 (websocket: 400, unknown action)."),
     cfg.BoolOpt("pooling", default=False,
                 help="Spread queues over several storage pools. Not implemented yet: the "
                      "server refuses to start with it set to true."),

@@ -94,6 +94,7 @@ def keystone_config(keystone: KeystoneServer) -> str:
     return (
         "[DEFAULT]\n"
         "auth_strategy = keystone\n"
+        "admin_mode = true\n"  # serves /v2/health, whose policy the tests check
         "\n[keystone_authtoken]\n"
         f"www_authenticate_uri = {keystone.url}\n"
         f"auth_url = {keystone.url}\n"

@@ -42,13 +42,15 @@ def empty(storage) -> SqlDriver:
 
 @pytest.fixture
 def keystone_api(empty, tmp_path) -> Api:
-    return Api(empty, make_conf(tmp_path, DEFAULT={"auth_strategy": "keystone"},
+    return Api(empty, make_conf(tmp_path, DEFAULT={"auth_strategy": "keystone",
+                                                   "admin_mode": True},
                                 signed_url={"secret_key": KEY}))
 
 
 @pytest.fixture
 def open_api(empty, tmp_path) -> Api:
-    return Api(empty, make_conf(tmp_path, signed_url={"secret_key": KEY}))
+    return Api(empty, make_conf(tmp_path, DEFAULT={"admin_mode": True},
+                                signed_url={"secret_key": KEY}))
 
 
 def call(api: Api, action: str, project: str | None = None,

@@ -10,7 +10,7 @@ from tests.conftest import make_conf
 from zaqar.api import Api, registry
 from zaqar.api.home import home_document
 from zaqar.auth import policy, signed_url
-from zaqar.transport.wsgi.routes import ROUTES
+from zaqar.transport.wsgi.routes import build_routes
 
 # Upstream Zaqar 23's websocket actions (zaqar/api/v2/request.py), pools and flavors
 # aside (a later issue adds them).
@@ -45,7 +45,7 @@ UPSTREAM_HOME = Path(__file__).with_name("upstream_home.json")
 def api(tmp_path_factory) -> Api:
     from zaqar.storage import load_driver
 
-    conf = make_conf(tmp_path_factory.mktemp("registry"))
+    conf = make_conf(tmp_path_factory.mktemp("registry"), DEFAULT={"admin_mode": True})
     return Api(load_driver(conf), conf)
 
 
@@ -62,13 +62,24 @@ def test_the_websocket_answers_every_upstream_action():
     assert set(registry.WEBSOCKET_NAMES) >= UPSTREAM_WEBSOCKET_ACTIONS
 
 
+def served(admin_mode: bool) -> set[tuple[str, str]]:
+    return {(method, path) for path, methods in build_routes(admin_mode).items()
+            for method in methods}
+
+
 def test_every_rest_route_of_upstream_calls_an_action_and_no_other_exists():
-    served = {(method, path) for path, methods in ROUTES.items() for method in methods}
-    assert served == UPSTREAM_REST
+    assert served(admin_mode=True) == UPSTREAM_REST
+
+
+def test_health_is_served_only_in_admin_mode_as_upstreams_private_endpoints():
+    assert served(admin_mode=False) == UPSTREAM_REST - {("GET", "/v2/health"),
+                                                         ("HEAD", "/v2/health")}
+    assert {action.name for action in registry.served(False)} == (
+        {action.name for action in registry.ACTIONS} - {"health"})
 
 
 def test_every_route_calls_a_registered_action():
-    for methods in ROUTES.values():
+    for methods in build_routes(admin_mode=True).values():
         for route in methods.values():
             assert route.action in registry.BY_NAME
             for _, action, _ in route.selected:

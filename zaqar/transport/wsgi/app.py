@@ -12,7 +12,7 @@ from zaqar.auth import keystone
 from zaqar.transport.wsgi.documents import VersionsResource
 from zaqar.transport.wsgi.negotiation import RequireJson
 from zaqar.transport.wsgi.resources import ActionResource
-from zaqar.transport.wsgi.routes import ROUTES
+from zaqar.transport.wsgi.routes import build_routes
 
 LOG = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def create_app(api: Api, conf: cfg.ConfigOpts) -> falcon.App:
     app.set_error_serializer(_render_http_error)
     app.add_route("/", VersionsResource())
     limit = body_limit(conf)
-    for path, methods in ROUTES.items():
+    for path, methods in build_routes(conf.admin_mode).items():
         app.add_route(path, ActionResource(api, methods, limit))
     return app
 

@@ -1,4 +1,5 @@
-"""The v2 route table, derived from the action registry (zaqar/api/registry.py).
+"""The v2 route table, derived from the action registry (zaqar/api/registry.py): the
+actions the server offers (admin ones only in admin mode).
 
 Path fields keep their names (``queue_name``, ``message_id``...). Query parameters pass
 through under the action's names (``ids`` becomes ``message_ids``). A JSON request body
@@ -7,7 +8,7 @@ is either merged into the parameters or handed over whole under one name.
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from zaqar.api.registry import ACTIONS, Endpoint
+from zaqar.api.registry import Endpoint, served
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,12 @@ class Route:
         return self.action, self.endpoint
 
 
-def _build() -> dict[str, dict[str, Route]]:
+def build_routes(admin_mode: bool) -> dict[str, dict[str, Route]]:
+    """``{path: {method: Route}}``. Raises ValueError when the registry gives a method of
+    a path two default actions, or selecting actions and no default."""
     defaults: dict[tuple[str, str], tuple[str, Endpoint]] = {}
     selected: dict[tuple[str, str], list[tuple[str, str, Endpoint]]] = {}
-    for action in ACTIONS:
+    for action in served(admin_mode):
         for endpoint in action.rest:
             key = (endpoint.path, endpoint.method)
             if endpoint.selected_by is None:
@@ -46,6 +49,3 @@ def _build() -> dict[str, dict[str, Route]]:
     if selected:
         raise ValueError(f"No default action for {sorted(selected)}")
     return routes
-
-
-ROUTES: dict[str, dict[str, Route]] = _build()
