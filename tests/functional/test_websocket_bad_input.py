@@ -88,7 +88,8 @@ CASES = [
     Case("invalid-queue-name", 400, request("queue_create", {"queue_name": "no spaces!"})),
     Case("queue-name-too-long", 400, request("queue_create", {"queue_name": "q" * 65})),
     Case("queue-name-not-a-string", 400, request("queue_get", {"queue_name": 5})),
-    Case("missing-queue-is-not-found", 404, request("queue_get", {"queue_name": "absent"})),
+    Case("missing-claim-is-not-found", 404,
+         request("claim_get", {"queue_name": QUEUE, "claim_id": "absent"})),
     Case("ttl-as-string", 400, post({"body": 1, "ttl": "300"})),
     Case("ttl-as-float", 400, post({"body": 1, "ttl": 300.0})),
     Case("limit-as-list", 400, request("message_list", {"queue_name": QUEUE, "limit": [5]})),
@@ -183,7 +184,7 @@ def test_bad_frame_gets_an_error_reply_and_the_connection_goes_on(connect, case)
     assert reply.status == case.status, reply.document
     assert isinstance(reply.body["title"], str) and reply.body["title"]
     assert isinstance(reply.body["description"], str) and reply.body["description"]
-    assert reply.body["error"] == reply.body["description"]
+    assert reply.body["error"] == reply.body["exception"] == reply.body["description"]
     assert client.request("ping").status == 204  # the same connection still answers
     assert_data_intact(client, ids)
 

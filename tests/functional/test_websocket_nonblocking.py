@@ -8,7 +8,7 @@ import time
 import pytest
 import websocket
 
-from tests.functional.websocket_client import connections
+from tests.functional.websocket_client import connections, echoed
 
 QUEUE = "slow"
 PENDING_FOR = 0.5  # seconds the post must stay unanswered while the lock is held
@@ -78,7 +78,7 @@ def test_reads_are_answered_while_a_write_waits_for_the_database_lock(connect, w
 
     write_lock.release()
     reply = writer.reply(timeout=10)
-    assert reply.document["request"] == post
+    assert reply.document["request"] == echoed(post)
     assert reply.status == 201, reply.document
     messages = reader.request("message_list", {"queue_name": QUEUE, "echo": True})
     assert [m["body"] for m in messages.body["messages"]] == ["before", "after"]

@@ -1,17 +1,16 @@
-"""Frame encoding and the request envelope, free of I/O.
+"""The request envelope and push frames, free of I/O.
 
-Text frames carry JSON, binary frames MsgPack; a reply uses its request's encoding. A
-request is ``{"action": str, "headers": {str: str}, "body": {...}}``; a reply is
-``{"request": <the request>, "headers": {"status": int}, "body": ...}``.
+A request is ``{"action": str, "headers": {str: str}, "body": {...}}`` (decoded by
+:mod:`zaqar.codec`); replies are built by :mod:`zaqar.transport.websocket.replies`.
 """
-import json
 from dataclasses import dataclass
 from typing import Any
 
-import msgpack
+from zaqar.api.errors import BadRequest
 
-from zaqar import jsoncodec
-from zaqar.api.errors import ApiError, BadRequest
+# The frame object wraps the request document (its ``body``) one level down: the depth
+# limit of request documents applies to the body, as to a REST body.
+ENVELOPE_LEVELS = 1
 
 
 @dataclass(slots=True)
@@ -25,24 +24,6 @@ class Envelope:
         """Header lookup, case-insensitive as in HTTP; non-string values count as
         absent."""
         return self.headers.get(name.lower())
-
-
-def decode(payload: bytes, binary: bool) -> Any:
-    """Raises BadRequest for a frame that is not valid JSON / MsgPack."""
-    try:
-        if binary:
-            return msgpack.unpackb(payload, raw=False, strict_map_key=False)
-        return json.loads(payload)
-    except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError,
-            UnicodeDecodeError, TypeError):
-        kind = "MsgPack" if binary else "JSON"
-        raise BadRequest(f"The frame is not valid {kind}.", "Malformed frame") from None
-
-
-def encode(document: Any, binary: bool) -> bytes:
-    if binary:
-        return msgpack.packb(document, use_bin_type=True)
-    return jsoncodec.dumps(document)
 
 
 def parse_envelope(request: Any) -> Envelope:
@@ -66,18 +47,6 @@ def parse_envelope(request: Any) -> Envelope:
         if isinstance(key, str):  # the first of names differing only in case wins
             by_name.setdefault(key.lower(), value if isinstance(value, str) else None)
     return Envelope(action=action, headers=by_name, body=body, raw=request)
-
-
-def reply(request: Any, status: int, body: Any = None,
-          headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"request": request, "headers": {"status": status, **(headers or {})},
-            "body": {} if body is None else body}
-
-
-def error_reply(request: Any, error: ApiError) -> dict[str, Any]:
-    # "error" is what python-zaqarclient's websocket transport reads.
-    body = {**error.to_body(), "error": error.description}
-    return reply(request, error.status, body)
 
 
 def push(subscription_id: str, queue: str, messages: list[Any]) -> dict[str, Any]:

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from autobahn.twisted.websocket import WebSocketServerProtocol
 
+from zaqar import codec
 from zaqar.api import Request, errors
 from zaqar.auth.credentials import Credentials
 from zaqar.auth.signed_url import SignedHeaders
-from zaqar.transport.websocket import frames
+from zaqar.transport.websocket import frames, replies
 from zaqar.transport.websocket.session import ConnectionAuth
 
 if TYPE_CHECKING:
@@ -53,10 +54,15 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
         self.last_request = time.monotonic()
+        request = None
         try:
-            envelope = frames.parse_envelope(frames.decode(payload, isBinary))
+            request = codec.decode(payload, isBinary, frames.ENVELOPE_LEVELS)
+            envelope = frames.parse_envelope(request)
+        except codec.DocumentRefused as error:
+            self.send(replies.error_reply(error.document, error), isBinary)
+            return
         except errors.ApiError as error:
-            self.send(frames.error_reply(None, error), isBinary)
+            self.send(replies.error_reply(request, error), isBinary)
             return
         if envelope.action in _CONNECTION_ACTIONS:
             self._authenticate(envelope, isBinary)
@@ -86,7 +92,7 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
         (off the reactor); the connection then acts with that token's identity until it
         expires (close code CLOSE_AUTH_EXPIRED). With authentication off: 200."""
         if not self.factory.api.access.keystone:
-            self.send(frames.reply(envelope.raw, 200), binary)
+            self.send(replies.reply(envelope.raw, 200), binary)
             return
         self.auth.clear()
         self._begin()
@@ -104,7 +110,7 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
             self._fail(envelope, binary, error)
         elif self.state == WebSocketServerProtocol.STATE_OPEN:  # not closed meanwhile
             self.auth.set(credentials)
-            self.send(frames.reply(envelope.raw, 200), binary)
+            self.send(replies.reply(envelope.raw, 200), binary)
 
     def _auth_expired(self) -> None:
         self.sendClose(CLOSE_AUTH_EXPIRED, "Authentication expired.")
@@ -115,18 +121,32 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
         if error is not None:
             self._fail(envelope, binary, error)
         else:
-            self.send(frames.reply(envelope.raw, response.status, response.body), binary)
+            self.send(replies.action_reply(envelope.raw, envelope.action, envelope.body,
+                                           response.status, response.body), binary)
 
     def _fail(self, envelope: frames.Envelope, binary: bool, error: BaseException) -> None:
         if not isinstance(error, errors.ApiError):
             LOG.error("Unexpected error in %s", envelope.action,
                       exc_info=(type(error), error, error.__traceback__))
             error = errors.Unexpected()
-        self.send(frames.error_reply(envelope.raw, error), binary)
+        self.send(replies.error_reply(envelope.raw, error), binary)
 
     def send(self, document: Any, binary: bool) -> None:
-        if self.state == WebSocketServerProtocol.STATE_OPEN:
-            self.sendMessage(frames.encode(document, binary), isBinary=binary)
+        """Send a reply or push frame in the given encoding. A reply the encoding cannot
+        carry is replaced by an error reply (every request gets exactly one reply); such
+        a push frame is dropped, with a warning."""
+        if self.state != WebSocketServerProtocol.STATE_OPEN:
+            return
+        try:
+            payload = codec.encode(document, binary)
+        except codec.ENCODE_ERRORS as error:
+            LOG.warning("A %s frame could not be encoded: %s",
+                        document.get("action") or "reply", error)
+            if "request" not in document:
+                return
+            payload = codec.encode(replies.error_reply(document["request"],
+                                                       replies.UnencodableReply()), binary)
+        self.sendMessage(payload, isBinary=binary)
 
     # Backpressure: stop reading a connection that has too many requests in progress.
     def _begin(self) -> None:

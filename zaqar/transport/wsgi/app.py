@@ -1,5 +1,4 @@
 """Builds the Falcon WSGI application over an :class:`~zaqar.api.Api`."""
-import json
 import logging
 from typing import Any
 from wsgiref.types import WSGIApplication
@@ -7,6 +6,7 @@ from wsgiref.types import WSGIApplication
 import falcon
 from oslo_config import cfg
 
+from zaqar import codec
 from zaqar.api import Api, errors
 from zaqar.auth import keystone
 from zaqar.transport.wsgi.documents import VersionsResource
@@ -20,15 +20,15 @@ LOG = logging.getLogger(__name__)
 def _render_api_error(req: falcon.Request, resp: falcon.Response, error: errors.ApiError,
                       params: dict[str, Any]) -> None:
     resp.status = error.status
-    resp.data = json.dumps(error.to_body()).encode()
+    resp.data = codec.encode_error(error)
     resp.content_type = falcon.MEDIA_JSON
 
 
 def _render_http_error(req: falcon.Request, resp: falcon.Response,
                        error: falcon.HTTPError) -> None:
     """Falcon's own errors (no route, method not allowed...) in our error shape."""
-    resp.data = json.dumps({"title": error.title or "Error",
-                            "description": error.description or error.title or ""}).encode()
+    resp.data = codec.encode_error(errors.ApiError(error.description or error.title or "",
+                                                   error.title or "Error"))
     resp.content_type = falcon.MEDIA_JSON
 
 
@@ -38,7 +38,7 @@ def _render_unexpected(req: falcon.Request, resp: falcon.Response, error: Except
         raise error
     LOG.exception("Unexpected error serving %s %s", req.method, req.path)
     resp.status = falcon.HTTP_500
-    resp.data = json.dumps(errors.Unexpected().to_body()).encode()
+    resp.data = codec.encode_error(errors.Unexpected())
     resp.content_type = falcon.MEDIA_JSON
 
 

@@ -1,10 +1,9 @@
 """One thin Falcon resource per route: parse, dispatch to the api layer, render."""
-import json
 from typing import Any
 
 import falcon
 
-from zaqar import jsoncodec
+from zaqar import codec
 from zaqar.api import Api, Request, errors
 from zaqar.api.registry import Endpoint
 from zaqar.api.request import merge_document
@@ -43,7 +42,7 @@ class ActionResource:
         for name, value in result.headers.items():
             resp.set_header(name, value)
         if result.body is not None and result.status != 204:
-            resp.data = jsoncodec.dumps(result.body)
+            resp.data = codec.encode_json(result.body)
             if "Content-Type" not in result.headers:
                 resp.content_type = falcon.MEDIA_JSON
 
@@ -64,11 +63,4 @@ class ActionResource:
             raise errors.PayloadTooLarge(f"The request body is over {self._body_limit} bytes.")
         if not raw.strip():
             return None, 0
-        try:
-            return json.loads(raw), len(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise errors.BadRequest("The request body is not valid JSON.",
-                                    "Malformed JSON") from None
-        except RecursionError:
-            raise errors.BadRequest("The request body nests too deeply to be parsed.",
-                                    "Malformed JSON") from None
+        return codec.decode_json(raw), len(raw)
