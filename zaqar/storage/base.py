@@ -116,7 +116,9 @@ class MessageController(abc.ABC):
              client_id: str) -> list[str]:
         """Store a batch atomically, creating the queue if needed; ids in post order.
 
-        Messages of one queue are listed and claimed in post order (FIFO).
+        Messages of one queue are listed and claimed in post order (FIFO). Ids are the
+        queue's own: they tell nothing of posts to other queues, and a queue never hands
+        one out twice, not even once deleted and made again (clients hold ids as markers).
         """
 
     @abc.abstractmethod

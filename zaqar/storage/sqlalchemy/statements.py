@@ -41,6 +41,9 @@ QUEUE_ID_LOCKED = QUEUE_ID.with_for_update()
 # queue commit in number order. MySQL has no UPDATE ... RETURNING: lock, then set.
 TAKE_NUMBERS = (t.queues.update().where(IN_SCOPE)
                 .values(last_seq=q.last_seq + P("taken")).returning(q.id, q.last_seq))
+# SQLite runs it on the DBAPI cursor (see SQLITE_INSERT_MESSAGE).
+SQLITE_TAKE_NUMBERS = ("UPDATE queues SET last_seq = last_seq + ? "
+                       "WHERE project = ? AND name = ? RETURNING id, last_seq")
 LAST_NUMBER_LOCKED = sa.select(q.id, q.last_seq).where(IN_SCOPE).with_for_update()
 SET_LAST_NUMBER = t.queues.update().where(q.id == P("queue_key")).values(
     last_seq=P("new_last"))
