@@ -137,6 +137,15 @@ def test_fifo_and_markers_hold_with_posts_to_other_queues_interleaved(driver):
     assert [m.id for m in driver.claims.create("q", P, 60, 60, 3).messages] == mine[:3]
 
 
+def test_a_deleted_messages_id_still_pages_and_a_malformed_marker_starts_over(driver):
+    ids = post(driver, "q", 4)
+    driver.messages.delete("q", P, ids[1])
+    listed = driver.messages.list
+    assert [m.id for m in listed("q", P, CLIENT, echo=True, marker=ids[1])] == ids[2:]
+    assert [m.id for m in listed("q", P, CLIENT, echo=True, marker="not-an-id")] \
+        == [ids[0], *ids[2:]]
+
+
 @pytest.mark.parametrize("make_again", ["create", "post"])
 def test_a_queue_deleted_and_made_again_does_not_reissue_ids(driver, make_again):
     old = post(driver, "q", 3)
