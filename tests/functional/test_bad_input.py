@@ -1,12 +1,14 @@
 """Bad input on every endpoint: each case gets its exact 4xx with a JSON error body, and
 leaves the data stored before it untouched."""
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from tests.functional.conftest import Rest
+from tests.functional.websocket_client import connections
 
 JSON_PATCH = "application/openstack-messaging-v2.0-json-patch"
 QUEUE = "/v2/queues/intact"
@@ -270,7 +272,7 @@ CASES = [
          body={"subscriber": "http://example.com/new", "ttl": 59}),
     Case("subscribe-options-a-list", "POST", SUBSCRIPTIONS, 400,
          body={"subscriber": "http://example.com/new", "options": ["a"]}),
-    Case("subscribe-same-subscriber-again", "POST", SUBSCRIPTIONS, 409,
+    Case("subscribe-webhook-not-delivered-yet", "POST", SUBSCRIPTIONS, 400,
          body={"subscriber": SUBSCRIBER, "ttl": 3600}),
     Case("subscription-list-limit-zero", "GET", f"{SUBSCRIPTIONS}?limit=0", 400),
     Case("subscription-get-unknown", "GET", f"{SUBSCRIPTIONS}/{UNKNOWN_ID}", 404),
@@ -310,8 +312,9 @@ class Stored:
 
 
 @pytest.fixture
-def stored(rest: Rest) -> Stored:
-    """A queue with metadata, three messages (one claimed) and a subscription."""
+def stored(rest: Rest, websocket_url: str) -> Iterator[Stored]:
+    """A queue with metadata, three messages (one claimed) and a subscription (held by a
+    websocket connection of the project: URI subscribers are refused until delivered)."""
     assert rest.put(QUEUE, json={"color": "blue", "_max_messages_post_size": 32 * KIB,
                                  "nested": {"a": [1, 2]}}).status_code == 201
     posted = rest.post(MESSAGES, json={"messages": [{"ttl": 600, "body": {"n": n}}
@@ -320,11 +323,12 @@ def stored(rest: Rest) -> Stored:
     claimed = rest.post(f"{QUEUE}/claims?limit=1", json={"ttl": 600, "grace": 60})
     assert claimed.status_code == 201
     claim_id = claimed.headers["Location"].rsplit("/", 1)[1]
-    subscribed = rest.post(SUBSCRIPTIONS, json={"subscriber": SUBSCRIBER, "ttl": 3600,
-                                                "options": {"k": "v"}})
-    assert subscribed.status_code == 201
-    return Stored(free_id=ids[1], claimed_id=ids[0], claim_id=claim_id,
-                  subscription_id=subscribed.json()["subscription_id"])
+    with connections(websocket_url) as open_client:
+        subscribed = open_client(rest.project).request("subscription_create", {
+            "queue_name": "intact", "ttl": 3600, "options": {"k": "v"}})
+        assert subscribed.status == 201
+        yield Stored(free_id=ids[1], claimed_id=ids[0], claim_id=claim_id,
+                     subscription_id=subscribed.body["subscription_id"])
 
 
 def snapshot(rest: Rest, stored: Stored) -> dict[str, Any]:

@@ -101,6 +101,11 @@ def test_purge_bodies_answer_upstreams_statuses(rest, ws):
                                   "unknown": 1}).status_code == 204
     assert rest.get("/v2/queues/purged/stats").json()["messages"]["total"] == 2
     assert_error(rest.post(purge, json={"resource_types": ["queues"]}), 400)
+    for document in ({}, [], {"unknown": 1}):  # a REST body must name resource_types
+        assert_error(rest.post(purge, json=document), 400)
+    assert rest.get("/v2/queues/purged/stats").json()["messages"]["total"] == 2
+    assert ws.request("queue_purge", {"queue_name": "purged"}).status == 204  # all
+    post(rest, "purged", "a", "b")
     assert rest.post(purge).status_code == 204
     assert rest.get("/v2/queues/purged/stats").json()["messages"]["total"] == 0
 

@@ -55,6 +55,8 @@ class Endpoint:
     # names this parameter; the one without ``selected_by`` serves the rest.
     selected_by: str | None = None
     home: Relation | None = None
+    # Keys a merged body must have when one is sent (upstream's REST schemas).
+    required: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ ACTIONS: tuple[Action, ...] = (
            (Endpoint("POST", f"{Q}/share", body="merge",
                      home=Relation("rel/queue_share", accept_post=True)),)),
     Action("queue_purge", "queues:purge", "Purge a queue's messages and/or subscriptions.",
-           (Endpoint("POST", f"{Q}/purge", body="merge",
+           (Endpoint("POST", f"{Q}/purge", body="merge", required=("resource_types",),
                      home=Relation("rel/queue_purge", accept_post=True)),)),
     # -- messages ---------------------------------------------------------------------
     Action("message_list", "messages:get_all", "List messages.",

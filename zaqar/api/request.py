@@ -52,13 +52,18 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def merge_document(params: dict[str, Any], document: Any) -> dict[str, Any]:
+def merge_document(params: dict[str, Any], document: Any,
+                   required: tuple[str, ...] = ()) -> dict[str, Any]:
     """Fold a JSON request document into ``params``; the transport's own keys win.
 
-    Raises BadRequest when the document is not a JSON object.
+    Raises BadRequest when the document is not a JSON object, or lacks a ``required``
+    key (a body may be absent: then nothing is required).
     """
     if document is None:
         return params
     if not isinstance(document, dict):
         raise BadRequest("The request body must be a JSON object.")
+    for key in required:
+        if key not in document:
+            raise BadRequest(f'The request body must contain the key "{key}".')
     return {**document, **params}

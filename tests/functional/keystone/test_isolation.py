@@ -1,23 +1,31 @@
 """A token for one project can never read, post, claim or delete in another, and learns
 nothing about the other project's queues (not even whether they exist)."""
 import uuid
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.functional.keystone.conftest import Client
+from tests.functional.websocket_client import connections
 
 
 @pytest.fixture
-def bobs_queue(bob: Client) -> str:
-    """A queue of project B with one message, one claim on it, and a subscription."""
+def bobs_queue(zaqar, accounts, bob: Client) -> Iterator[str]:
+    """A queue of project B with two messages and a subscription (held by bob's
+    websocket connection: URI subscribers are refused until delivered)."""
     name = f"b-{uuid.uuid4().hex[:12]}"
     assert bob.put(f"/v2/queues/{name}", json={"owner": "bob"}).status_code == 201
     assert bob.post(f"/v2/queues/{name}/messages",
                     json={"messages": [{"body": "b1"}, {"body": "b2"}]}).status_code == 201
-    assert bob.post(f"/v2/queues/{name}/subscriptions",
-                    json={"subscriber": "http://example.com/b", "ttl": 3600}).status_code == 201
-    return name
+    with connections(zaqar.ws_url) as open_client:
+        listener = open_client(project=accounts.project_b)
+        authenticated = listener.request(
+            "authenticate", headers={**listener.headers, "X-Auth-Token": accounts.bob})
+        assert authenticated.status == 200
+        subscribed = listener.request("subscription_create", {"queue_name": name, "ttl": 3600})
+        assert subscribed.status == 201, subscribed.document
+        yield name
 
 
 def snapshot(bob: Client, queue: str) -> tuple:

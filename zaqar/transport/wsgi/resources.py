@@ -31,7 +31,7 @@ class ActionResource:
         if endpoint.body != "none":
             document, size = self._read_document(req, endpoint)
             if endpoint.body == "merge":
-                params = merge_document(params, document)
+                params = merge_document(params, document, endpoint.required)
             elif document is not None:
                 params[endpoint.body] = document
         result = self._api.dispatch(action, Request(
