@@ -47,13 +47,6 @@ class AccessControl:
         project = self._authorize(action, req)
         return project if project is not None else self._validate.project_id(req.project)
 
-    def check_projectless(self, action: str, req: Request) -> None:
-        """Whether the caller may run an action outside any project (ping, health).
-
-        Raises Forbidden when it may not.
-        """
-        self._authorize(action, req)
-
     def _authorize(self, action: str, req: Request) -> str | None:
         """The project the caller's credentials or signature decide; None when
         authentication is off and the request carries no signature."""
