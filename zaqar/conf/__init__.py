@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from oslo_config import cfg
 
 from zaqar.conf import (
+    bridge,
     cors,
+    dashboard,
     default,
     drivers,
     gc,
@@ -23,7 +25,7 @@ from zaqar.conf import (
 )
 
 _MODULES = (default, drivers, transport, wsgi, websocket, sqlalchemy, redis, gc, signed_url,
-            cors)
+            cors, dashboard, bridge)
 
 
 # Upstream options kept for their names, whose feature is not implemented yet:

@@ -9,6 +9,7 @@ from oslo_config import cfg
 from zaqar import codec
 from zaqar.api import Api, errors
 from zaqar.auth import keystone
+from zaqar.transport.wsgi import dashboard
 from zaqar.transport.wsgi.documents import VersionsResource
 from zaqar.transport.wsgi.negotiation import RequireJson
 from zaqar.transport.wsgi.resources import ActionResource
@@ -60,6 +61,7 @@ def create_app(api: Api, conf: cfg.ConfigOpts) -> falcon.App:
     limit = body_limit(conf)
     for path, methods in build_routes(conf.admin_mode).items():
         app.add_route(path, ActionResource(api, methods, limit))
+    dashboard.add_routes(app, conf)
     return app
 
 
@@ -69,7 +71,7 @@ def create_wsgi_app(api: Api, conf: cfg.ConfigOpts) -> WSGIApplication:
     need no token) when ``[cors] allowed_origin`` is set."""
     app: WSGIApplication = create_app(api, conf)
     if conf.auth_strategy == "keystone":
-        app = keystone.protect(app, conf)
+        app = dashboard.outside_auth(keystone.protect(app, conf), app)
     if conf.cors.allowed_origin:
         from oslo_middleware import cors
 
