@@ -451,6 +451,74 @@ def test_subscription_purge(driver):
     assert len(driver.subscriptions.list("q2", P)) == 1
 
 
+def test_new_subscription_delivers_from_the_queues_newest_message(driver):
+    assert driver.subscriptions.get("q", P, driver.subscriptions.create(
+        "q", P, "http://a.example", 600, {})).delivery.cursor is None
+    *_, newest = post(driver, "q", 3)
+    sid = driver.subscriptions.create("q", P, "http://b.example", 600, {}, notice="confirm")
+    got = driver.subscriptions.get("q", P, sid)
+    assert (got.delivery.cursor, got.delivery.notice, got.delivery.record) == \
+        (newest, "confirm", {})
+    assert [m.id for m in driver.messages.list("q", P, CLIENT, marker=got.delivery.cursor,
+                                               echo=True)] == []
+    [later] = post(driver, "q", 1)
+    assert [m.id for m in driver.messages.list("q", P, CLIENT, marker=got.delivery.cursor,
+                                               echo=True)] == [later]
+
+
+def test_subscription_find_by_subscriber(driver, clock):
+    sid = driver.subscriptions.create("q", P, "http://a.example/x?y=1", 60, {})
+    found = driver.subscriptions.find("q", P, "http://a.example/x?y=1")
+    assert found is not None and (found.id, found.project) == (sid, P)
+    assert driver.subscriptions.find("q", OTHER, "http://a.example/x?y=1") is None
+    assert driver.subscriptions.find("q", P, "http://b.example") is None
+    clock.advance(61)
+    assert driver.subscriptions.find("q", P, "http://a.example/x?y=1") is None
+
+
+def test_delivery_cursor_record_and_notice_are_kept_apart(driver):
+    sid = driver.subscriptions.create("q", P, "http://a.example", 600, {}, notice="confirm")
+    driver.subscriptions.record_delivery("q", P, sid, "7", {"attempts": 3, "last_error": "x"})
+    got = driver.subscriptions.get("q", P, sid)
+    assert (got.delivery.cursor, got.delivery.notice, got.delivery.record) == \
+        ("7", "confirm", {"attempts": 3, "last_error": "x"})
+    driver.subscriptions.set_notice("q", P, sid, None)
+    driver.subscriptions.update("q", P, sid, {"ttl": 900, "options": {"b": 2}})
+    driver.subscriptions.confirm("q", P, sid, True)
+    got = driver.subscriptions.get("q", P, sid)
+    assert (got.delivery.cursor, got.delivery.notice, got.delivery.record) == \
+        ("7", None, {"attempts": 3, "last_error": "x"})
+    driver.subscriptions.set_notice("q", P, sid, "unsubscribe")
+    driver.subscriptions.record_delivery("q", P, sid, None, {})
+    got = driver.subscriptions.get("q", P, sid)
+    assert (got.delivery.cursor, got.delivery.notice, got.delivery.record) == \
+        (None, "unsubscribe", {})
+    driver.subscriptions.delete("q", P, sid)
+    with pytest.raises(errors.SubscriptionDoesNotExist):
+        driver.subscriptions.record_delivery("q", P, sid, "8", {})
+    with pytest.raises(errors.SubscriptionDoesNotExist):
+        driver.subscriptions.set_notice("q", P, sid, "confirm")
+
+
+def test_list_all_spans_queues_and_projects_and_leaves_out_the_dead(driver, clock):
+    made = {driver.subscriptions.create("q", P, "http://a.example", 600, {}): ("q", P),
+            driver.subscriptions.create("q2", P, "http://a.example", 600, {}): ("q2", P),
+            driver.subscriptions.create("q", OTHER, "http://a.example", 600, {}): ("q", OTHER)}
+    short = driver.subscriptions.create("q3", P, "http://a.example", 60, {})
+    gone = driver.subscriptions.create("q4", P, "http://a.example", 600, {})
+    purged = driver.subscriptions.create("q5", OTHER, "http://a.example", 600, {})
+    driver.subscriptions.delete("q4", P, gone)
+    driver.subscriptions.purge("q5", OTHER)
+    assert {s.id for s in driver.subscriptions.list_all()} == {*made, short}
+    clock.advance(61)
+    everything = driver.subscriptions.list_all()
+    assert [s.id for s in everything] == sorted(made)
+    assert {s.id: (s.source, s.project) for s in everything} == made
+    first = driver.subscriptions.list_all(limit=2)
+    rest = driver.subscriptions.list_all(marker=first[-1].id, limit=2)
+    assert [s.id for s in first + rest] == sorted(made)
+
+
 # -- housekeeping ---------------------------------------------------------------------
 
 def test_garbage_collection_removes_only_expired_rows(driver, clock):

@@ -49,6 +49,23 @@ class Claim:
 
 
 @dataclass(slots=True)
+class Delivery:
+    """What the notifier keeps of a subscription (zaqar.notification).
+
+    ``cursor`` is the id of the last message of the queue handled (delivered, or given
+    up on): the messages after it are due. A new subscription starts at the queue's
+    newest message, so only messages posted from then on are delivered. ``notice`` names
+    a confirmation notice owed to the subscriber (``"confirm"``, ``"unsubscribe"``), or
+    None. ``record`` is the delivery record clients read (last success, last error,
+    attempts): a JSON object the storage keeps as it is given.
+    """
+
+    cursor: str | None = None
+    notice: str | None = None
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class Subscription:
     id: str
     source: str
@@ -57,6 +74,8 @@ class Subscription:
     created: float
     options: dict[str, Any]
     confirmed: bool
+    project: str = ""
+    delivery: Delivery = field(default_factory=Delivery)
 
 
 @dataclass(slots=True)
@@ -189,8 +208,35 @@ class ClaimController(abc.ABC):
 class SubscriptionController(abc.ABC):
     @abc.abstractmethod
     def create(self, queue: str, project: str, subscriber: str, ttl: int,
-               options: dict[str, Any]) -> str:
-        """Returns the new id. Raises SubscriptionAlreadyExists for the same subscriber."""
+               options: dict[str, Any], notice: str | None = None) -> str:
+        """Returns the new id. Raises SubscriptionAlreadyExists for the same subscriber.
+
+        Atomically with the creation, the subscription's delivery cursor is set to the
+        queue's newest message id (None when the queue never had one), and its
+        ``notice`` (see :class:`Delivery`) to ``notice``.
+        """
+
+    @abc.abstractmethod
+    def find(self, queue: str, project: str, subscriber: str) -> Subscription | None:
+        """The live subscription of a queue to ``subscriber``, if any."""
+
+    @abc.abstractmethod
+    def list_all(self, marker: str | None = None,
+                 limit: int = 100) -> builtins.list[Subscription]:
+        """Live subscriptions of every queue of every project, ordered by id, those
+        after ``marker``: what the notifier delivers to. Each names its ``project``."""
+
+    @abc.abstractmethod
+    def record_delivery(self, queue: str, project: str, subscription_id: str,
+                        cursor: str | None, record: dict[str, Any]) -> None:
+        """Set the delivery cursor and record (see :class:`Delivery`); the notice is
+        left as it is. Raises SubscriptionDoesNotExist."""
+
+    @abc.abstractmethod
+    def set_notice(self, queue: str, project: str, subscription_id: str,
+                   notice: str | None) -> None:
+        """Owe the subscriber a confirmation notice, or (None) nothing any more; the
+        cursor and record are left as they are. Raises SubscriptionDoesNotExist."""
 
     @abc.abstractmethod
     def list(self, queue: str, project: str, marker: str | None = None,

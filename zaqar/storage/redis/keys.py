@@ -15,6 +15,10 @@ Global and per project:
                                        Never written now (absent: 0).
 - ``P:scopes``                 SET     ``<queue>:<project>`` of every scope holding
                                        anything, for garbage collection
+- ``P:subscribed-scopes``      SET     ``<queue>:<project>`` of every scope that may hold
+                                       subscriptions (one may linger after its last
+                                       subscription's key expired on its own): where
+                                       the notifier looks for them
 - ``P:queues:<project>``       ZSET    queue names, all scored 0 (lexical order, markers)
 - ``P:queue-metadata:<project>`` HASH  queue name -> metadata (JSON); a queue exists
                                        while it has a field here
@@ -76,6 +80,7 @@ class ScopeKeys(NamedTuple):
     subscribers: str
     subscription_expiries: str
     message_id_floor: str
+    subscribed_scopes: str
 
     @property
     def of_messages(self) -> tuple[str, ...]:
@@ -95,6 +100,7 @@ class Keyspace:
         self.prefix = prefix
         self.message_id_floor = f"{prefix}:message-ids"
         self.scopes = f"{prefix}:scopes"
+        self.subscribed_scopes = f"{prefix}:subscribed-scopes"
         self.posts = f"{prefix}:posts"  # a pub/sub channel
 
     def queue_names(self, project: str) -> str:
@@ -112,7 +118,7 @@ class Keyspace:
             key("message-ids"), key("messages"), key("bodies"), key("states"),
             key("expiries"), key("free"), key("delayed"), key("claimed"), key("claims"),
             key("claim-expiries"), key("subscriptions"), key("subscribers"),
-            key("subscription-expiries"), self.message_id_floor)
+            key("subscription-expiries"), self.message_id_floor, self.subscribed_scopes)
 
 
 def scope_member(queue: str, project: str) -> str:

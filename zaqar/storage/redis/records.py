@@ -61,16 +61,19 @@ def messages(triples: Sequence[Any], now: float) -> list[base.Message]:
             for i in range(0, len(triples), 3)]
 
 
-def live_subscription(subscription_id: str, raw: bytes, source: str, now: float
-                      ) -> base.Subscription | None:
+def live_subscription(subscription_id: str, raw: bytes, source: str, project: str,
+                      now: float) -> base.Subscription | None:
     """The subscription (fields in scripts/subscription_common.lua), or None when it has
     expired."""
     fields = unpack(raw)
     if fields["e"] <= now:
         return None
+    delivery = base.Delivery(fields.get("dc"), fields.get("dn"),
+                             json.loads(fields.get("dr", "{}")))
     return base.Subscription(id=subscription_id, source=source, subscriber=fields["s"],
                              ttl=fields["t"], created=fields["c"],
-                             options=json.loads(fields["o"]), confirmed=fields["ok"])
+                             options=json.loads(fields["o"]), confirmed=fields["ok"],
+                             project=project, delivery=delivery)
 
 
 def parse_marker(marker: str | None) -> str:

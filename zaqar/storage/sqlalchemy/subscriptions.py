@@ -1,6 +1,7 @@
 """Subscriptions on SQL."""
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import uuid
@@ -23,9 +24,12 @@ def _digest(subscriber: str) -> str:
 
 
 def _to_subscription(row: sa.Row[Any]) -> base.Subscription:
+    delivery = base.Delivery(row.delivery_cursor, row.delivery_notice,
+                             json.loads(row.delivery_record or "{}"))
     return base.Subscription(id=row.id, source=row.source, subscriber=row.subscriber,
                              ttl=row.ttl, created=row.created, options=json.loads(row.options),
-                             confirmed=bool(row.confirmed))
+                             confirmed=bool(row.confirmed), project=row.project,
+                             delivery=delivery)
 
 
 class SubscriptionController(base.SubscriptionController):
@@ -37,11 +41,13 @@ class SubscriptionController(base.SubscriptionController):
 
     @retry_on_deadlock
     def create(self, queue: str, project: str, subscriber: str, ttl: int,
-               options: dict[str, Any]) -> str:
+               options: dict[str, Any], notice: str | None = None) -> str:
         at = self._driver.clock()
         subscription_id = uuid.uuid4().hex
         digest = _digest(subscriber)
         with self._driver.write() as conn:
+            newest = conn.scalar(sa.select(t.queues.c.last_seq).where(
+                t.queues.c.project == project, t.queues.c.name == queue))
             # An expired twin still holds the unique key until GC; it is dead, so replace it.
             conn.execute(t.subscriptions.delete().where(
                 s.project == project, s.source == queue, s.subscriber_digest == digest,
@@ -51,13 +57,50 @@ class SubscriptionController(base.SubscriptionController):
                     conn.execute(t.subscriptions.insert().values(
                         id=subscription_id, project=project, source=queue,
                         subscriber=subscriber, subscriber_digest=digest, ttl=ttl, created=at,
-                        expires=at + ttl, options=json.dumps(options), confirmed=False))
+                        expires=at + ttl, options=json.dumps(options), confirmed=False,
+                        delivery_cursor=str(newest) if newest else None,
+                        delivery_notice=notice, delivery_record="{}"))
             except sa.exc.IntegrityError:
                 raise errors.SubscriptionAlreadyExists(subscriber, queue) from None
         return subscription_id
 
+    def find(self, queue: str, project: str, subscriber: str) -> base.Subscription | None:
+        with self._driver.reader.connect() as conn:
+            row = conn.execute(sa.select(t.subscriptions).where(
+                s.subscriber_digest == _digest(subscriber),
+                self._scope(queue, project, self._driver.clock()))).first()
+        return None if row is None else _to_subscription(row)
+
+    def list_all(self, marker: str | None = None,
+                 limit: int = 100) -> builtins.list[base.Subscription]:
+        query = (sa.select(t.subscriptions).where(s.expires > self._driver.clock())
+                 .order_by(s.id).limit(limit))
+        if marker:
+            query = query.where(s.id > marker)
+        with self._driver.reader.connect() as conn:
+            return [_to_subscription(row) for row in conn.execute(query)]
+
+    def record_delivery(self, queue: str, project: str, subscription_id: str,
+                        cursor: str | None, record: dict[str, Any]) -> None:
+        self._set(queue, project, subscription_id,
+                  {"delivery_cursor": cursor, "delivery_record": json.dumps(record)})
+
+    def set_notice(self, queue: str, project: str, subscription_id: str,
+                   notice: str | None) -> None:
+        self._set(queue, project, subscription_id, {"delivery_notice": notice})
+
+    @retry_on_deadlock
+    def _set(self, queue: str, project: str, subscription_id: str,
+             values: dict[str, Any]) -> None:
+        with self._driver.write() as conn:
+            updated = conn.execute(t.subscriptions.update().where(
+                s.id == subscription_id, self._scope(queue, project, self._driver.clock()))
+                .values(**values)).rowcount
+        if not updated:
+            raise errors.SubscriptionDoesNotExist(subscription_id)
+
     def list(self, queue: str, project: str, marker: str | None = None,
-             limit: int = 10) -> list[base.Subscription]:
+             limit: int = 10) -> builtins.list[base.Subscription]:
         query = (sa.select(t.subscriptions).where(self._scope(queue, project, self._driver.clock()))
                  .order_by(s.id).limit(limit))
         if marker:

@@ -92,6 +92,11 @@ subscriptions = sa.Table(
     sa.Column("expires", Time, nullable=False),
     sa.Column("options", LongText, nullable=False),
     sa.Column("confirmed", sa.Boolean, nullable=False),
+    # The notifier's state (storage.base.Delivery): the id of the last message handled,
+    # the confirmation notice owed, and the delivery record (JSON).
+    sa.Column("delivery_cursor", sa.String(32), nullable=True),
+    sa.Column("delivery_notice", sa.String(16), nullable=True),
+    sa.Column("delivery_record", sa.Text, nullable=True),
     sa.UniqueConstraint("project", "source", "subscriber_digest",
                         name="uq_subscriptions_subscriber"),
     sa.Index("ix_subscriptions_expires", "expires"),

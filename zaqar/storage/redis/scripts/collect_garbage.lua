@@ -28,6 +28,9 @@ for _, id in ipairs(expired(SUBSCRIPTION_EXPIRIES)) do
     redis.call('ZREM', SUBSCRIPTION_EXPIRIES, id)
 end
 
+if redis.call('EXISTS', SUBSCRIPTIONS) == 0 then
+    redis.call('SREM', SUBSCRIBED_SCOPES, scope)
+end
 if redis.call('HEXISTS', QUEUE_METADATA, queue) == 0
         and redis.call('EXISTS', SUBSCRIPTIONS) == 0 then
     redis.call('SREM', SCOPES, scope)

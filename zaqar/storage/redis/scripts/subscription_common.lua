@@ -2,6 +2,17 @@
 --
 -- A subscription (SUBSCRIPTIONS, msgpack map):
 --   s subscriber URI   t ttl   c created   e expires   o options (JSON)   ok confirmed
+--   dc delivery cursor (id of the last message handled; absent: none)
+--   dn confirmation notice owed (absent: none)   dr delivery record (JSON; absent: {})
+
+-- Every subscription script gets the scope member as its last argument.
+local SCOPE_MEMBER = ARGV[#ARGV]
+
+-- Text given for "none" ('') as nil, so that the field is left out.
+local function optional(text)
+    if text == '' then return nil end
+    return text
+end
 
 -- The live subscription `id`, or nil.
 local function load_subscription(id)
@@ -18,6 +29,9 @@ local function forget_subscription(id, subscription)
     end
     redis.call('HDEL', SUBSCRIPTIONS, id)
     redis.call('ZREM', SUBSCRIPTION_EXPIRIES, id)
+    if redis.call('EXISTS', SUBSCRIPTIONS) == 0 then
+        redis.call('SREM', SUBSCRIBED_SCOPES, SCOPE_MEMBER)
+    end
 end
 
 -- Whether `subscriber` may be given to subscription `id`: no live other one has it. An
