@@ -12,13 +12,14 @@ transport and encoding brought it:
   cannot encode integers past 64 bits at all, so a message accepted with one could not
   be read over a MsgPack websocket later.
 
-Both checks walk the decoded document only when a cheap scan of the raw bytes says it
-may break one (more brackets or container headers than the depth limit, a run of 19
-digits, a MsgPack uint64): ordinary requests pay for neither walk. The api layer's
-validation then sees only documents within these limits.
+JSON integers are checked as they are parsed, and only numbers of 19 digits or more can
+be out of range. The depth is checked by a walk of the decoded document, and only when a
+scan of the raw bytes says it may be too deep (more brackets, or MsgPack container
+headers, than the limit); a MsgPack document is walked for integers only when it holds
+a uint64. Ordinary requests pay for neither walk. The api layer's validation then sees
+only documents within these limits.
 """
 import json
-import re
 from typing import Any
 
 import msgpack
@@ -36,9 +37,6 @@ ENCODE_ERRORS = (OverflowError, TypeError, ValueError)
 
 _DECODE_ERRORS = (ValueError, msgpack.ExtraData, msgpack.FormatError, UnicodeDecodeError,
                   TypeError)
-# Nineteen digits in a row: the only way JSON writes an integer past 63 bits (a float's
-# digits too, which the walk then passes).
-_LONG_DIGITS = re.compile(rb"\d{19}")
 # Every byte that cannot start a MsgPack array or map: deleted, what is left bounds the
 # number of containers, and so their depth.
 _NOT_MSGPACK_CONTAINER = bytes(byte for byte in range(256)
@@ -70,8 +68,22 @@ def malformed(kind: str) -> DocumentRefused:
     return DocumentRefused(f"The request is not valid {kind}.", f"Malformed {kind}")
 
 
+class _IntegerOutOfRange(Exception):
+    """Raised from inside the JSON decoder, which would take a ValueError for bad JSON."""
+
+
+def _checked_int(text: str) -> int:
+    value = int(text)
+    if len(text) > 18 and not MIN_INTEGER <= value <= MAX_INTEGER:
+        raise _IntegerOutOfRange
+    return value
+
+
+_JSON_DECODER = json.JSONDecoder(parse_int=_checked_int)
+
+
 def decode_json(payload: bytes, outer_levels: int = 0) -> Any:
-    """The JSON document of a REST body or websocket text frame. ``outer_levels``: the
+    """The JSON document (UTF-8) of a REST body or websocket text frame. ``outer_levels``: the
     levels of nesting the transport wraps around the request document (a websocket
     frame holds it under ``body``: 1), allowed on top of the limit.
 
@@ -79,13 +91,15 @@ def decode_json(payload: bytes, outer_levels: int = 0) -> Any:
     out of range.
     """
     try:
-        document = json.loads(payload)
+        document = _JSON_DECODER.decode(payload.decode())
     except RecursionError:
         raise too_deep() from None
     except (ValueError, UnicodeDecodeError):
         raise malformed("JSON") from None
-    if (payload.count(b"[") + payload.count(b"{") > MAX_DOCUMENT_DEPTH
-            or _LONG_DIGITS.search(payload)):
+    except _IntegerOutOfRange:
+        # Decoded again unchecked (only on this error path) for the transport to echo.
+        raise integer_out_of_range(json.loads(payload)) from None
+    if payload.count(b"[") + payload.count(b"{") > MAX_DOCUMENT_DEPTH:
         check_limits(document, outer_levels)
     return document
 
