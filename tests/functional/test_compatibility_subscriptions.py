@@ -278,7 +278,6 @@ def test_share_made_before_a_restart_verifies_after_it(tmp_path):
 # -- options of features not implemented yet ---------------------------------------------
 
 @pytest.mark.parametrize(("setting", "named"), [
-    ("[DEFAULT]\nadmin_mode = true\n", "[DEFAULT] admin_mode"),
     ("[DEFAULT]\npooling = true\n", "[DEFAULT] pooling"),
     ("[drivers]\nmanagement_store = redis\n", "[drivers] management_store"),
 ])
