@@ -5,7 +5,7 @@ them; what the bridge stored is read back over the server's REST API, per projec
 """
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,16 +21,14 @@ WAIT = 30.0
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    with running_server(tmp_path / "server", override="") as started:
+    """A zaqar-server whose data_dir the bridge shares (the embedded SQLite)."""
+    directory = tmp_path / "server"
+    directory.mkdir()
+    with running_server(directory) as started:
         yield started
 
 
-@pytest.fixture(autouse=True)
-def _server_dir(tmp_path: Path) -> None:
-    (tmp_path / "server").mkdir()
-
-
-def _wait_for(condition, what: str, timeout: float = WAIT) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

@@ -329,7 +329,8 @@
 
   function insertSorted(parent, node, key) {
     const after = Array.from(parent.children).find((child) =>
-      (child.dataset.key || child.dataset.queue) > key);
+      (child.dataset.key || child.dataset.queue).localeCompare(key, undefined,
+        {numeric: true}) > 0);
     parent.insertBefore(node, after || null);
   }
 
