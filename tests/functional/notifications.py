@@ -132,6 +132,17 @@ class BridgeProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+@pytest.fixture
+def bridges(bus: Bus) -> Iterator[list["BridgeProcess"]]:
+    """Bridges a test starts go in this list; any still running at the end (a failed
+    test) is killed, before ``bus`` deletes its queues."""
+    started: list[BridgeProcess] = []
+    yield started
+    for bridge in started:
+        if bridge.process is not None and bridge.process.poll() is None:
+            bridge.kill()
+
+
 def all_messages(rest: Any, queue: str) -> list[dict[str, Any]]:
     """Every message of ``queue`` in post order, page by page over REST."""
     found: list[dict[str, Any]] = []

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.functional.conftest import Rest, ServerProcess, running_server
-from tests.functional.notifications import BridgeProcess, Bus, all_messages, bus
+from tests.functional.notifications import BridgeProcess, Bus, all_messages, bridges, bus
 
-__all__ = ["bus"]  # the fixture, imported for pytest
+__all__ = ["bridges", "bus"]  # fixtures, imported for pytest
 
 QUEUE = "notifications-compute"
 WAIT = 30.0
@@ -41,10 +41,11 @@ def _instance_ids(rest: Rest, queue: str = QUEUE) -> list[str]:
     return [m["body"]["payload"]["instance_id"] for m in all_messages(rest, queue)]
 
 
-def test_notifications_land_in_their_projects_queue_only(tmp_path: Path, bus: Bus,
-                                                         server: ServerProcess) -> None:
+def test_notifications_land_in_their_projects_queue_only(
+        tmp_path: Path, bus: Bus, bridges: list[BridgeProcess], server: ServerProcess) -> None:
     bridge = BridgeProcess(tmp_path, server.data_dir, bus,
                            "event_types = compute\\.instance\\., instance\\.\nmessage_ttl = 600\n")
+    bridges.append(bridge)
     bridge.start()
     nova = bus.notifier("compute.host1")
     for number in range(5):
@@ -77,10 +78,11 @@ def test_notifications_land_in_their_projects_queue_only(tmp_path: Path, bus: Bu
     bridge.stop()
 
 
-def test_a_bridge_killed_mid_stream_loses_nothing(tmp_path: Path, bus: Bus,
-                                                  server: ServerProcess) -> None:
+def test_a_bridge_killed_mid_stream_loses_nothing(
+        tmp_path: Path, bus: Bus, bridges: list[BridgeProcess], server: ServerProcess) -> None:
     total = 300
     bridge = BridgeProcess(tmp_path, server.data_dir, bus)
+    bridges.append(bridge)
     bridge.start()
     nova = bus.notifier("compute.host1")
     rest = Rest(server.url, "gamma")

@@ -27,9 +27,9 @@ from tests.functional.conftest import (
     _wait_until_websocket_serving,
     _write_config,
 )
-from tests.functional.notifications import BridgeProcess, Bus, bus
+from tests.functional.notifications import BridgeProcess, Bus, bridges, bus
 
-__all__ = ["browser", "bus", "page"]  # fixtures, imported for pytest
+__all__ = ["bridges", "browser", "bus", "page"]  # fixtures, imported for pytest
 
 # Scripts run in the page with (queue name, resource key) as arguments.
 _FIND_ROW = ("document.querySelector(`section[data-queue='${arguments[0]}'] "
@@ -170,8 +170,10 @@ def test_rows_follow_rest_posts_within_a_second_and_stay_in_their_project(
 
 
 def test_notifications_reach_the_page_through_a_server_restart(
-        tmp_path: Path, server: RestartableServer, bus: Bus, page: Page) -> None:
+        tmp_path: Path, server: RestartableServer, bus: Bus, bridges: list[BridgeProcess],
+        page: Page) -> None:
     bridge = BridgeProcess(tmp_path, server.directory / "data", bus)
+    bridges.append(bridge)
     bridge.start()
     nova = bus.notifier("compute.host1")
     url = server.server.url
