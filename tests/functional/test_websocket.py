@@ -69,7 +69,7 @@ def test_every_action_is_answered_in_the_request_encoding(connect, binary):
         return reply.body
 
     assert call("ping", 204) == {}
-    assert call("authenticate", 200) == {}
+    assert call("authenticate", 200) == {"message": "Authentified."}
     assert call("queue_create", 201, queue_name=queue,
                 metadata={"color": "blue"}) == f"Queue {queue} created."
     call("queue_create", 204, queue_name=queue)

@@ -64,8 +64,10 @@ def assert_refused_and_still_open(client: WsClient, payload: str | bytes, binary
 
 # A bare frame may nest one level more than a request body: the frame object holds the
 # body one level down (these are lists, so refused for that once decoded).
-@pytest.mark.parametrize("payload", [nested_json(102), nested_json(3000), "[" * 200000],
-                         ids=["102-deep", "3000-deep", "200000-open-brackets"])
+@pytest.mark.parametrize("payload", [nested_json(102), nested_json(3000), "[" * 200000,
+                                     "[" * 100000 + "]" * 100000],
+                         ids=["102-deep", "3000-deep", "200000-open-brackets",
+                              "issue-13-100000-deep"])
 def test_deep_json_frame_gets_a_400_reply_and_the_connection_answers_on(connect, payload):
     client = connect()
     assert_refused_and_still_open(client, payload, False, TOO_DEEP)
@@ -177,3 +179,17 @@ def test_stored_integer_msgpack_cannot_carry_gets_an_error_reply(connect, zaqar_
     assert client.request("ping").status == 204
     listed = client.request("message_list", request, binary=False)
     assert [m["body"] for m in listed.body["messages"]] == [{"big": 2 ** 70}]
+
+
+def test_issue_13_post_of_an_integer_below_int64_is_refused_then_listed_over_msgpack(
+        connect, rest):
+    """The issue's exact steps: the REST post is refused (it was 201), so the MsgPack
+    message_list that followed has nothing it cannot encode and is answered."""
+    resp = rest.post("/v2/queues/issue13/messages",
+                     data='{"messages":[{"body":-9223372036854775809}]}',
+                     headers={"Content-Type": "application/json"})
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["description"] == OUT_OF_RANGE
+    client = connect(project=rest.project, binary=True)
+    listed = client.request("message_list", {"queue_name": "issue13", "echo": True})
+    assert listed.status == 200 and listed.body["messages"] == []

@@ -107,14 +107,24 @@ class WsClient:
         self.conn.close()
 
 
+SECRET_HEADERS = ("x-auth-token", "url-signature")
+
+
 def echoed(document: Any) -> dict[str, Any]:
     """A request as replies echo it (upstream's shape): rebuilt from its action, body and
-    headers, with ``"api": "v2"``; a frame that is no object (or could not be decoded)
-    as an empty request."""
+    headers, with ``"api": "v2"`` and the values of X-Auth-Token and URL-Signature
+    redacted; a frame that is no object (or could not be decoded) as an empty request;
+    ``authenticate`` as its action alone (as upstream)."""
     if not isinstance(document, dict):
         return {"action": None, "body": {}, "headers": {}, "api": "v2"}
+    if document.get("action") == "authenticate":
+        return {"action": "authenticate", "body": {}, "headers": {}, "api": "v2"}
+    headers = document.get("headers") or {}
+    if isinstance(headers, dict):
+        headers = {name: "<redacted>" if str(name).lower() in SECRET_HEADERS else value
+                   for name, value in headers.items()}
     return {"action": document.get("action"), "body": document.get("body", {}),
-            "headers": document.get("headers") or {}, "api": "v2"}
+            "headers": headers, "api": "v2"}
 
 
 def subscribe_here(client: WsClient, queue: str) -> str:

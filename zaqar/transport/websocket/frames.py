@@ -54,3 +54,26 @@ def push(subscription_id: str, queue: str, messages: list[Any]) -> dict[str, Any
     return {"action": "message_push",
             "headers": {"status": 200, "subscription_id": subscription_id},
             "body": {"queue_name": queue, "messages": messages}}
+
+
+# Close codes a peer may send (RFC 6455 section 7.4): the registered ones an endpoint
+# may put in a close frame, and 3000-4999 (libraries', applications' and ours).
+_PEER_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012,
+                               1013, 1014})
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_INVALID_PAYLOAD = 1007
+
+
+def close_frame_refusal(code: int | None, reason: bytes | None) -> tuple[int, str] | None:
+    """What is wrong with a peer's close frame, as the close code and reason to answer
+    it with (RFC 6455 section 7.4), or None when it is well formed: a code no endpoint
+    may send (999, 1004-1006, 1015, 5000...) gets 1002, a reason that is not UTF-8 1007.
+    (A 1-byte payload, also 1002, is refused by Autobahn as the frame arrives.)"""
+    if code is not None and code not in _PEER_CLOSE_CODES and not 3000 <= code <= 4999:
+        return CLOSE_PROTOCOL_ERROR, f"invalid close code {code}"
+    if reason:
+        try:
+            reason.decode()
+        except UnicodeDecodeError:
+            return CLOSE_INVALID_PAYLOAD, "close reason is not UTF-8"
+    return None

@@ -23,6 +23,8 @@ LOG = logging.getLogger(__name__)
 # Close codes this server uses (RFC 6455 section 7.4; 4000-4999 are ours).
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001  # server shutting down
+CLOSE_PROTOCOL_ERROR = frames.CLOSE_PROTOCOL_ERROR  # 1002, e.g. a close code not allowed
+CLOSE_INVALID_PAYLOAD = frames.CLOSE_INVALID_PAYLOAD  # 1007: text or close reason not UTF-8
 CLOSE_TOO_BIG = 1009  # frame over max_frame_size (sent by Autobahn itself)
 CLOSE_IDLE = 4000  # no request for idle_timeout seconds and no live subscription
 CLOSE_AUTH_EXPIRED = 4003  # the token of the connection's authenticate expired (upstream's)
@@ -92,7 +94,8 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
         (off the reactor); the connection then acts with that token's identity until it
         expires (close code CLOSE_AUTH_EXPIRED). With authentication off: 200."""
         if not self.factory.api.access.keystone:
-            self.send(replies.reply(envelope.raw, 200), binary)
+            self.send(replies.reply(replies.AUTHENTICATE_REQUEST, 200, replies.AUTHENTICATED),
+                      binary)
             return
         self.auth.clear()
         self._begin()
@@ -107,10 +110,11 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
                        credentials: Credentials | None, error: BaseException | None) -> None:
         self._end()
         if error is not None:
-            self._fail(envelope, binary, error)
+            self._fail(envelope, binary, error, replies.AUTHENTICATE_REQUEST)
         elif self.state == WebSocketServerProtocol.STATE_OPEN:  # not closed meanwhile
             self.auth.set(credentials)
-            self.send(replies.reply(envelope.raw, 200), binary)
+            self.send(replies.reply(replies.AUTHENTICATE_REQUEST, 200, replies.AUTHENTICATED),
+                      binary)
 
     def _auth_expired(self) -> None:
         self.sendClose(CLOSE_AUTH_EXPIRED, "Authentication expired.")
@@ -124,12 +128,37 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
             self.send(replies.action_reply(envelope.raw, envelope.action, envelope.body,
                                            response.status, response.body), binary)
 
-    def _fail(self, envelope: frames.Envelope, binary: bool, error: BaseException) -> None:
+    def _fail(self, envelope: frames.Envelope, binary: bool, error: BaseException,
+              echoed: Any = None) -> None:
         if not isinstance(error, errors.ApiError):
             LOG.error("Unexpected error in %s", envelope.action,
                       exc_info=(type(error), error, error.__traceback__))
             error = errors.Unexpected()
-        self.send(replies.error_reply(envelope.raw, error), binary)
+        self.send(replies.error_reply(envelope.raw if echoed is None else echoed, error),
+                  binary)
+
+    def go_away(self) -> Any:
+        """Close with 1001 (the server is shutting down). Autobahn's sendClose refuses
+        codes below 3000 but 1000, so the close frame is sent at the protocol level.
+        Returns a Deferred that fires once the connection is closed."""
+        if self.state == WebSocketServerProtocol.STATE_OPEN:
+            self.sendCloseFrame(CLOSE_GOING_AWAY, b"server shutting down")
+        return self.is_closed
+
+    def onCloseFrame(self, code: int | None, reasonRaw: bytes | None) -> bool | None:
+        """A close frame from the peer: one RFC 6455 does not allow (close code 999, 1005,
+        5000, a reason that is not UTF-8, a 1-byte payload) is answered with a 1002 or
+        1007 close. Autobahn would take the peer's frame for the answer to its own and
+        abort the TCP connection, discarding that close unsent: here the connection ends
+        once it has gone out."""
+        if self.state == WebSocketServerProtocol.STATE_OPEN:
+            refusal = frames.close_frame_refusal(code, reasonRaw)
+            if refusal is not None:
+                self._fail_connection(*refusal)
+        if self.state == WebSocketServerProtocol.STATE_CLOSING and self.failedByMe:
+            self.dropConnection(abort=False)
+            return True
+        return super().onCloseFrame(code, reasonRaw)  # type: ignore[no-any-return]
 
     def send(self, document: Any, binary: bool) -> None:
         """Send a reply or push frame in the given encoding. A reply the encoding cannot

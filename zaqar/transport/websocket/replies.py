@@ -30,13 +30,31 @@ API = "v2"
 Shaper = Callable[[dict[str, Any], Any], Any]
 
 
+# Headers whose values are credentials: never echoed (nor logged), whatever the action.
+SECRET_HEADERS = frozenset({"x-auth-token", "url-signature"})
+REDACTED = "<redacted>"
+
+# What ``authenticate`` replies echo, as upstream's: the action alone, never its headers.
+AUTHENTICATE_REQUEST: dict[str, Any] = {"action": "authenticate"}
+AUTHENTICATED = {"message": "Authentified."}  # sic: upstream's word
+
+
 def echo(request: Any) -> dict[str, Any]:
-    """The request as upstream echoes it; a frame that is no object (or could not be
-    decoded) echoes as an empty request."""
+    """The request as upstream echoes it, credentials redacted; a frame that is no object
+    (or could not be decoded) echoes as an empty request."""
     if type(request) is not dict:
         return {"action": None, "body": {}, "headers": {}, "api": API}
     return {"action": request.get("action"), "body": request.get("body", {}),
-            "headers": request.get("headers") or {}, "api": API}
+            "headers": redact(request.get("headers") or {}), "api": API}
+
+
+def redact(headers: Any) -> Any:
+    """``headers`` with the values of SECRET_HEADERS (any case) replaced by REDACTED."""
+    if type(headers) is not dict or not any(
+            type(name) is str and name.lower() in SECRET_HEADERS for name in headers):
+        return headers
+    return {name: REDACTED if type(name) is str and name.lower() in SECRET_HEADERS
+            else value for name, value in headers.items()}
 
 
 def reply(request: Any, status: int, body: Any = None) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """Run the websocket server on the Twisted reactor until SIGTERM/SIGINT."""
 import logging
 import socket
+from typing import Any
 
 from oslo_config import cfg
 
 from zaqar.api import Api
 
 LOG = logging.getLogger(__name__)
+# How long shutdown waits for clients to answer the 1001 close.
+GOING_AWAY_WAIT = 2.0
 
 
 def _listening_socket(bind: str, port: int, shared: bool) -> socket.socket:
@@ -31,10 +34,9 @@ def _listening_socket(bind: str, port: int, shared: bool) -> socket.socket:
 
 def serve(api: Api, conf: cfg.ConfigOpts) -> None:
     """Block serving websocket clients; returns after a clean shutdown."""
-    from twisted.internet import reactor
+    from twisted.internet import defer, reactor
 
     from zaqar.transport.websocket.factory import MessagingServerFactory
-    from zaqar.transport.websocket.protocol import CLOSE_GOING_AWAY
 
     group = conf["drivers:transport:websocket"]
     factory = MessagingServerFactory(api, conf, reactor)
@@ -45,9 +47,17 @@ def serve(api: Api, conf: cfg.ConfigOpts) -> None:
     listener.close()  # the reactor holds its own duplicate
     factory.start()
 
-    def _going_away() -> None:
-        for connection in list(factory.connections):
-            connection.sendClose(CLOSE_GOING_AWAY, "server shutting down")
+    def _going_away() -> Any:
+        """Every connection gets its 1001 close; shutdown waits for their answers (at
+        most GOING_AWAY_WAIT seconds), so the close frames go out before the process
+        ends."""
+        closing = [connection.go_away() for connection in list(factory.connections)]
+        if not closing:
+            return None
+        waited = defer.DeferredList(closing, consumeErrors=True)
+        waited.addTimeout(GOING_AWAY_WAIT, reactor)
+        waited.addErrback(lambda _: None)
+        return waited
 
     reactor.addSystemEventTrigger("before", "shutdown", _going_away)
     reactor.addSystemEventTrigger("after", "shutdown", factory.stop)
