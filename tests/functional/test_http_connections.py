@@ -271,3 +271,62 @@ def test_a_worker_at_its_connection_limit_accepts_more_once_one_closes(tmp_path:
         assert waiting.answer().status == 200
         held[1].close()
         waiting.close()
+
+
+# -- leniencies refused (issue 13) ---------------------------------------------------------
+
+
+def test_x_project_id_sent_twice_with_different_values_gets_400(conn: RawConnection) -> None:
+    conn.send(request(conn.host, "GET", "/v2/queues", project="first",
+                      extra=("X-Project-ID: second",)))
+    answer = conn.answer()
+    assert_json_error(answer, 400)
+    assert "x-project-id" in answer.json()["description"]
+    assert conn.closed_by_server()
+
+
+@pytest.mark.parametrize("header", ["Client-ID: 8c1a9c20-4f52-4a0e-9b0e-2d8d4f1c3b7a",
+                                    "X-Auth-Token: one", "x-project-id: other"])
+def test_other_single_valued_headers_sent_twice_differently_get_400(
+        zaqar_server: ServerProcess, header: str) -> None:
+    conn = RawConnection(zaqar_server.url)
+    extra = (header,) if not header.startswith("X-Auth") else (header, "X-Auth-Token: two")
+    conn.send(request(conn.host, "GET", "/v2/queues", extra=extra))
+    assert_json_error(conn.answer(), 400)
+    conn.close()
+
+
+def test_x_project_id_repeated_with_the_same_value_is_one_project(conn: RawConnection) -> None:
+    conn.send(request(conn.host, "PUT", "/v2/queues/twice", project="same-project",
+                      extra=("X-Project-ID: same-project",)))
+    assert conn.answer().status == 201
+    conn.send(request(conn.host, "GET", "/v2/queues", project="same-project"))
+    assert [q["name"] for q in conn.answer().json()["queues"]] == ["twice"]
+
+
+def test_chunked_body_on_http_1_0_gets_400(conn: RawConnection) -> None:
+    body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(POST), POST)
+    conn.send(request(conn.host, "POST", "/v2/queues/old-chunks/messages", version="1.0",
+                      extra=("Content-Type: application/json",
+                             "Transfer-Encoding: chunked")) + body)
+    assert_json_error(conn.answer(), 400)
+    assert conn.closed_by_server()
+
+
+@pytest.mark.parametrize("expect", ["200-ok", "100-continue, foo", "nothing"])
+def test_expect_other_than_100_continue_gets_417(conn: RawConnection, expect: str) -> None:
+    conn.send(request(conn.host, "POST", "/v2/queues/expecting/messages", POST,
+                      extra=(f"Expect: {expect}",)))
+    answer = conn.answer()
+    assert_json_error(answer, 417)
+    assert answer.json()["title"] == "Expectation Failed"
+    assert conn.closed_by_server()
+
+
+def test_expect_100_continue_in_any_case_is_honoured(conn: RawConnection) -> None:
+    head = request(conn.host, "POST", "/v2/queues/expecting/messages", POST,
+                   extra=("Expect: 100-Continue",))[:-len(POST)]
+    conn.send(head)
+    assert conn.answer().status == 100
+    conn.send(POST)
+    assert conn.answer().status == 201

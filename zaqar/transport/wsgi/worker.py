@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
-import json
 import os
 import select
 import socket
@@ -35,7 +34,8 @@ from urllib.parse import unquote_to_bytes
 import httptools
 from gunicorn.workers.base import Worker
 
-from zaqar.api.errors import Unexpected
+from zaqar import codec
+from zaqar.api.errors import ApiError, Unexpected
 
 DEFAULT_BODY_LIMIT = 1024 * 1024
 _READ_SIZE = 65536
@@ -47,7 +47,10 @@ _LINGER_BYTES = 4 * 1024 * 1024
 # One idle worker, not all of them, wakes for each new connection.
 _LISTENER_EVENTS = select.EPOLLIN | getattr(select, "EPOLLEXCLUSIVE", 0)
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 414: "URI Too Long",
-            431: "Request Header Fields Too Large"}
+            417: "Expectation Failed", 431: "Request Header Fields Too Large"}
+# Headers naming one thing: sent twice with different values, which one counts would be
+# undefined (400).
+_SINGLE_VALUED = (b"x-project-id", b"client-id", b"x-auth-token")
 
 
 class RequestRefused(Exception):
@@ -138,7 +141,7 @@ class Connection:
         request.method = self.parser.get_method().decode("ascii")
         request.version = self.parser.get_http_version()
         request.keep_alive = self.parser.should_keep_alive()
-        headers = {name.lower(): value for name, value in request.headers}
+        headers = _checked_headers(request)
         length = headers.get(b"content-length")
         if length is not None and int(length) > self.limits.body:
             # The application answers 413 from the head alone; the body is never read.
@@ -146,8 +149,8 @@ class Connection:
             self.closing = True
             raise _StopReading
         # Not while earlier pipelined requests await their answers: those go first.
-        if (headers.get(b"expect", b"").lower() == b"100-continue"
-                and request.version == "1.1" and not self.ready):
+        if (headers.get(b"expect") == b"100-continue" and request.version == "1.1"
+                and not self.ready):
             self.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
@@ -358,7 +361,7 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
             self.log.exception("Error handling request %s", request.url)
             reply.status = "500 Internal Server Error"
             reply.headers = [("Content-Type", "application/json")]
-            body = json.dumps(Unexpected().to_body()).encode()
+            body = codec.encode_error(Unexpected())
         finally:
             close = getattr(result, "close", None)
             if close is not None:
@@ -409,6 +412,8 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
             text = value.decode("latin-1")
             if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
                 key = "HTTP_" + key
+            if key in environ and name.lower() in _SINGLE_VALUED:
+                continue  # repeated with the same value (checked as the head was parsed)
             environ[key] = f"{environ[key]},{text}" if key in environ else text
         if "CONTENT_LENGTH" not in environ and body:  # was chunked
             environ["CONTENT_LENGTH"] = str(len(body))
@@ -429,7 +434,7 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
 
     def _send_error(self, connection: Connection, refusal: RequestRefused) -> None:
         reason = _REASONS.get(refusal.status, "Error")
-        body = json.dumps({"title": reason, "description": refusal.description}).encode()
+        body = codec.encode_error(ApiError(refusal.description, reason))
         head = (f"HTTP/1.1 {refusal.status} {reason}\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\nDate: {self._http_date()}\r\n"
                 "Connection: close\r\n\r\n")
@@ -467,6 +472,29 @@ class _Reply:
         self.closes = any(name.lower() == "connection" and value.lower() == "close"
                           for name, value in headers)
         return self.written.append
+
+
+def _checked_headers(request: _Request) -> dict[bytes, bytes]:
+    """The request's headers by lower-cased name (the last of repeated ones). Raises
+    RequestRefused: 400 for a single-valued header repeated with different values or a
+    body framed by Transfer-Encoding in HTTP/1.0 (which has none: RFC 9112 section 6.1
+    says such framing is faulty), 417 for an Expect other than 100-continue."""
+    headers: dict[bytes, bytes] = {}
+    for name, value in request.headers:
+        name = name.lower()
+        if name in _SINGLE_VALUED and headers.get(name, value) != value:
+            raise RequestRefused(400, f"The {name.decode('latin-1')} header is sent more "
+                                      "than once with different values.")
+        headers[name] = value
+    if request.version == "1.0" and b"transfer-encoding" in headers:
+        raise RequestRefused(400, "HTTP/1.0 requests cannot use Transfer-Encoding; send "
+                                  "a Content-Length.")
+    expect = headers.get(b"expect")
+    if expect is not None:
+        expect = headers[b"expect"] = expect.strip().lower()
+        if expect != b"100-continue":
+            raise RequestRefused(417, "The only expectation supported is 100-continue.")
+    return headers
 
 
 def _drain(fd: int) -> None:
