@@ -19,9 +19,6 @@ URI_SUBSCRIBERS = [
     ("trust+https://example.com/hook", "Webhook notification with Keystone trusts"),
 ]
 FEATURE_METADATA = [
-    ("_dead_letter_queue", "dead", "Dead letter queues"),
-    ("_max_claim_count", 3, "Dead letter queues"),
-    ("_dead_letter_queue_messages_ttl", 3600, "Dead letter queues"),
     ("_enable_encrypt_messages", True, "Message encryption"),
 ]
 # Upstream's GET of a queue shows these: clients send them back.

@@ -26,7 +26,7 @@ import pytest
 from tests.conftest import make_conf
 from tests.engines import Engine
 from zaqar.storage import load_driver
-from zaqar.storage.base import DataDriver, NewMessage
+from zaqar.storage.base import DataDriver, DeadLetter, NewMessage
 
 P = "project-concurrency"
 CLIENT = "5d3c5a0e-6c1f-4b8e-9f0e-2c5b7d1e8a41"
@@ -343,3 +343,94 @@ def test_concurrent_posts_are_all_listed_in_each_producers_order(engine, driver,
     follower = reports[0]["seen"]
     assert sorted(set(returned) - set(follower), key=int) == []
     assert follower == [msg.id for msg in listed]
+
+
+# -- dead letters ---------------------------------------------------------------------
+
+DEAD_LETTER = DeadLetter("dead-letters", max_claims=2)
+
+
+def _claim_and_release_all(driver: DataDriver, rng: random.Random, index: int,
+                           queue: str) -> dict:
+    """Claim with a dead-letter policy and release every claim, until the queue is
+    empty: each message is claimed max_claims times, then moved by some claim."""
+    claimed: list[tuple[int, int]] = []  # (message number n of the body, claim count)
+    deadline = time.monotonic() + WORKER_DEADLINE
+    while time.monotonic() < deadline:
+        claim = driver.claims.create(queue, P, CLAIM_TTL, CLAIM_TTL, rng.randint(3, 8),
+                                     DEAD_LETTER)
+        if claim is None:
+            if _nothing_left(driver, queue):
+                break
+            time.sleep(0.005)
+            continue
+        claimed += [(msg.body["n"], msg.claim_count) for msg in claim.messages]
+        time.sleep(rng.uniform(0, 0.002))
+        driver.claims.delete(queue, P, claim.id)
+    return {"claimed": claimed}
+
+
+def _assert_each_moved_once(driver: DataDriver, posted: dict[str, Any]) -> None:
+    """The source is empty and the dead-letter queue holds every posted body once,
+    claimed max_claims times."""
+    _assert_queue_empty(driver, "dead-source")
+    dead = _list_all(driver, DEAD_LETTER.queue)
+    assert sorted(msg.body["n"] for msg in dead) == sorted(b["n"] for b in posted.values())
+    assert {msg.claim_count for msg in dead} == {DEAD_LETTER.max_claims}
+
+
+def test_concurrent_claimers_move_each_dead_letter_once(engine, driver, workers):
+    posted = _post_many(driver, "dead-source", MESSAGES // 2)
+
+    reports = workers.run(engine, driver, _claim_and_release_all, "dead-source")
+
+    claimed = Counter(n for report in reports for n, _ in report["claimed"])
+    # Delivered exactly max_claims times each, never again once moved.
+    assert set(claimed.values()) == {DEAD_LETTER.max_claims}
+    assert len(claimed) == len(posted)
+    counts = defaultdict(list)
+    for report in reports:
+        for n, count in report["claimed"]:
+            counts[n].append(count)
+    assert all(sorted(seen) == [1, 2] for seen in counts.values())
+    assert sum(1 for report in reports if report["claimed"]) >= 2
+    _assert_each_moved_once(driver, posted)
+
+
+def _claim_until_killed(groups: dict, data_dir: str, queue: str, ready: Any) -> None:
+    """A claimer that is SIGKILLed at some point of its loop: with luck in the middle
+    of a claim's transaction, moving dead letters. Its claims are short, so what it
+    held frees itself."""
+    driver = load_driver(make_conf(data_dir, **groups))
+    rng = random.Random()
+    ready.set()
+    while True:
+        claim = driver.claims.create(queue, P, 1, 0, rng.randint(1, 10), DEAD_LETTER)
+        if claim is not None and rng.random() < 0.5:
+            driver.claims.delete(queue, P, claim.id)
+
+
+def test_claimers_killed_mid_claim_lose_and_duplicate_nothing(engine, driver):
+    posted = _post_many(driver, "dead-source", 200)
+    ctx = multiprocessing.get_context("spawn")
+    rng = random.Random(7)
+    kills = 0
+    for _ in range(3):  # rounds of claimers started, then killed at random moments
+        readies = [ctx.Event() for _ in range(3)]
+        processes = [ctx.Process(target=_claim_until_killed, daemon=True, args=(
+            engine.conf_groups(), driver.conf.data_dir, "dead-source", ready))
+            for ready in readies]
+        for process in processes:
+            process.start()
+        assert all(ready.wait(60) for ready in readies), "a claimer did not start"
+        for process in processes:
+            time.sleep(rng.uniform(0.05, 0.3))
+            process.kill()
+            process.join()
+            kills += 1
+    assert kills == 9
+    time.sleep(1.5)  # the killed claimers' claims end
+    while (claim := driver.claims.create("dead-source", P, CLAIM_TTL, 0, 20,
+                                         DEAD_LETTER)) is not None:
+        driver.claims.delete("dead-source", P, claim.id)
+    _assert_each_moved_once(driver, posted)

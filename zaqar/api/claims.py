@@ -4,8 +4,10 @@ import time
 from zaqar.api import render
 from zaqar.api.base import Actions
 from zaqar.api.errors import BadRequest
+from zaqar.api.queues import cached_metadata
 from zaqar.api.request import Response, ScopedRequest
 from zaqar.api.validation import MIN_CLAIM_GRACE, MIN_CLAIM_TTL
+from zaqar.storage.base import DeadLetter
 
 # A renewal may shorten the grace to nothing: upstream checks the grace of a new claim
 # only, and clients renew with less (the openstack CLI's ``claim renew --grace 30``).
@@ -27,13 +29,23 @@ class ClaimActions(Actions):
         limit = self.validate.query_int(req.params, "limit", 10, 1,
                                         self.limits.max_messages_per_claim_or_pop)
         ttl, grace = self._ttl_and_grace(req, MIN_CLAIM_GRACE)
-        claim = self.storage.claims.create(queue, req.project, ttl, grace, limit)
+        claim = self.storage.claims.create(queue, req.project, ttl, grace, limit,
+                                           self._dead_letter(queue, req.project))
         if claim is None:
             return Response(204)
         at = time.time()
         messages = [render.message(queue, msg, at, claim.id) for msg in claim.messages]
         return Response(201, {"claim_id": claim.id, "messages": messages},
                         {"Location": render.claim_href(queue, claim.id)})
+
+    def _dead_letter(self, queue: str, project: str) -> DeadLetter | None:
+        """The queue's dead-letter policy: both ``_dead_letter_queue`` and
+        ``_max_claim_count`` set, or none (upstream moves nothing without both)."""
+        meta = cached_metadata(self, queue, project)
+        target, max_claims = meta.get("_dead_letter_queue"), meta.get("_max_claim_count")
+        if target is None or max_claims is None:
+            return None
+        return DeadLetter(target, max_claims, meta.get("_dead_letter_queue_messages_ttl"))
 
     def claim_get(self, req: ScopedRequest) -> Response:
         """404 for an id that names no live claim, whatever its form."""

@@ -1,28 +1,19 @@
 """Message actions: post, list, get one/many, delete one/many, pop."""
 import time
-from typing import Any
 
 from zaqar.api import render
 from zaqar.api.base import Actions
 from zaqar.api.errors import BadRequest, NotFound
+from zaqar.api.queues import cached_metadata
 from zaqar.api.request import Response, ScopedRequest
 from zaqar.storage import errors as storage_errors
 
 
 class MessageActions(Actions):
-    def _queue_meta(self, name: str, project: str) -> dict[str, Any]:
-        def load() -> dict[str, Any]:
-            try:
-                return self.storage.queues.get_metadata(name, project)
-            except storage_errors.QueueDoesNotExist:
-                return {}
-
-        return self.metadata_cache.get(project, name, load)
-
     def message_post(self, req: ScopedRequest) -> Response:
         """Post a batch; the queue is created if it does not exist (v2's lazy queues)."""
         queue = self.validate.queue_name(req.params.get("queue_name"))
-        meta = self._queue_meta(queue, req.project)
+        meta = cached_metadata(self, queue, req.project)
         batch = self.validate.messages(req.params.get("messages"), meta, req.body_size)
         ids = self.storage.messages.post(queue, req.project, batch, req.client_id)
         location = f"{render.queue_href(queue)}/messages?ids={','.join(ids)}"

@@ -13,6 +13,19 @@ PURGEABLE = ("messages", "subscriptions")
 PATCH_OPS = ("add", "replace", "remove")
 
 
+def cached_metadata(actions: Actions, name: str, project: str) -> dict[str, Any]:
+    """A queue's metadata through the per-process cache ({} for a queue that does not
+    exist yet): what posts and claims read their queue's settings from. Callers must
+    not change it."""
+    def load() -> dict[str, Any]:
+        try:
+            return actions.storage.queues.get_metadata(name, project)
+        except QueueDoesNotExist:
+            return {}
+
+    return actions.metadata_cache.get(project, name, load)
+
+
 class QueueActions(Actions):
     def reserved_defaults(self) -> dict[str, Any]:
         """Every reserved metadata key with the value a queue has when it does not set it."""
@@ -32,7 +45,7 @@ class QueueActions(Actions):
 
     def queue_create(self, req: ScopedRequest) -> Response:
         name = self.validate.queue_name(req.params.get("queue_name"))
-        metadata = self.validate.metadata(req.params.get("metadata"), req.body_size)
+        metadata = self.validate.metadata(req.params.get("metadata"), req.body_size, name)
         created = self.storage.queues.create(name, req.project, metadata)
         self.metadata_cache.forget(req.project, name)
         return Response(201 if created else 204, headers={"Location": render.queue_href(name)})
@@ -90,7 +103,7 @@ class QueueActions(Actions):
             else:
                 metadata[key] = value
         if changes:
-            self.validate.metadata(metadata)
+            self.validate.metadata(metadata, queue=name)
             self.storage.queues.set_metadata(name, req.project, metadata)
             self.metadata_cache.forget(req.project, name)
         return Response(200, self.with_defaults(metadata))

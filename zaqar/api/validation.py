@@ -24,6 +24,7 @@ MIN_MESSAGE_TTL = 60
 MIN_CLAIM_TTL = 60
 MIN_CLAIM_GRACE = 60
 MIN_SUBSCRIPTION_TTL = 60
+MAX_CLAIM_COUNT = 2 ** 31 - 1
 # Arrays and objects a request may nest, counting its own top level. Far deeper
 # documents parse, but could not be encoded or decoded again within Python's recursion
 # limit: a message stored that deep would break every read of its queue.
@@ -221,7 +222,10 @@ class Validator:
         if size is not None and size > maximum:
             raise BadRequest(f"{what} is too large: {size} bytes; the most is {maximum} bytes.")
 
-    def metadata(self, value: Any, size: int | None = None) -> dict[str, Any]:
+    def metadata(self, value: Any, size: int | None = None,
+                 queue: str | None = None) -> dict[str, Any]:
+        """Queue metadata checked; ``queue`` names the queue it is for (a queue is not
+        its own dead-letter queue)."""
         if value is None:
             return {}
         if not isinstance(value, dict):
@@ -230,6 +234,7 @@ class Validator:
             size = len(json.dumps(value))
         self.body_size(size, self.limits.max_queue_metadata, "Queue metadata")
         self._reserved_metadata(value)
+        self._dead_letter_metadata(value, queue)
         return value
 
     def _reserved_metadata(self, meta: dict[str, Any]) -> None:
@@ -244,6 +249,22 @@ class Validator:
                 self.document_int(meta, key, 0, low, high)
         _refuse_features_not_delivered(meta)
         retry_policy(meta)
+
+    def _dead_letter_metadata(self, meta: dict[str, Any], queue: str | None) -> None:
+        """``_dead_letter_queue`` (a queue name other than the queue's own),
+        ``_max_claim_count`` (an integer from 0) and ``_dead_letter_queue_messages_ttl``
+        (a message TTL); null for each is unset. Upstream checks only the integers'
+        types and the TTL's range."""
+        target = meta.get("_dead_letter_queue")
+        if target is not None:
+            self.queue_name(target, "_dead_letter_queue")
+            if target == queue:
+                raise BadRequest(f"_dead_letter_queue may not be the queue itself ({queue!r}).")
+        if meta.get("_max_claim_count") is not None:
+            self.document_int(meta, "_max_claim_count", 0, 0, MAX_CLAIM_COUNT)
+        if meta.get("_dead_letter_queue_messages_ttl") is not None:
+            self.document_int(meta, "_dead_letter_queue_messages_ttl", 0, MIN_MESSAGE_TTL,
+                              self.limits.max_message_ttl)
 
     def messages(self, value: Any, queue_meta: dict[str, Any],
                  size: int | None) -> list[NewMessage]:
@@ -315,9 +336,6 @@ _SUBSCRIBER_FEATURES = {
 # Queue metadata keys of features not delivered yet: (key, the only value accepted until
 # then, which is upstream's default that GET shows, the feature).
 _FEATURES_NOT_DELIVERED = (
-    ("_dead_letter_queue", None, "Dead letter queues"),
-    ("_max_claim_count", None, "Dead letter queues"),
-    ("_dead_letter_queue_messages_ttl", None, "Dead letter queues"),
     ("_enable_encrypt_messages", False, "Message encryption"),
 )
 

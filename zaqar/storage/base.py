@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import builtins
+import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,50 @@ class NewMessage:
     ttl: int
     delay: int = 0
     checksum: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SealedBody:
+    """A body the api layer encrypted (zaqar.api.encryption): stored as this text and
+    returned as it was stored, whichever queue it is in (a dead-letter move keeps it).
+
+    ``text`` starts with :data:`SEALED_PREFIX`, which no JSON text starts with, so the
+    stored form tells a sealed body from a posted one.
+    """
+
+    text: str
+
+
+SEALED_PREFIX = "~"
+
+
+def body_text(body: Any) -> str:
+    """A body as stored: its JSON text, or a sealed body's own text."""
+    return body.text if isinstance(body, SealedBody) else json.dumps(body)
+
+
+def body_value(stored: str | bytes) -> Any:
+    """A stored body read back (see :func:`body_text`)."""
+    if isinstance(stored, bytes):
+        stored = stored.decode()
+    return SealedBody(stored) if stored.startswith(SEALED_PREFIX) else json.loads(stored)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """Where a claim sends the messages of a queue claimed too often (upstream's queue
+    metadata ``_max_claim_count``, ``_dead_letter_queue``,
+    ``_dead_letter_queue_messages_ttl``).
+
+    A message already claimed ``max_claims`` times is not claimed again: the claim that
+    would take it moves it to ``queue`` (same project; created if needed) instead, with
+    a new id of that queue, free, its claim count kept, living ``ttl`` seconds from the
+    move (its own TTL when None).
+    """
+
+    queue: str
+    max_claims: int
+    ttl: int | None = None
 
 
 @dataclass(slots=True)
@@ -184,12 +229,16 @@ class MessageController(abc.ABC):
 
 class ClaimController(abc.ABC):
     @abc.abstractmethod
-    def create(self, queue: str, project: str, ttl: int, grace: int,
-               limit: int) -> Claim | None:
+    def create(self, queue: str, project: str, ttl: int, grace: int, limit: int,
+               dead_letter: DeadLetter | None = None) -> Claim | None:
         """Claim up to ``limit`` free messages, oldest first; None when none is free.
 
         Atomic across processes: a message held by a live claim is never claimed again.
-        Claimed messages live at least ``ttl + grace`` seconds from now.
+        Claimed messages live at least ``ttl + grace`` seconds from now. With
+        ``dead_letter``, free messages claimed ``max_claims`` times already are moved to
+        its queue in the same atomic step (never in both queues, never in neither) and
+        the claim goes on with the next free ones; moved messages do not count against
+        ``limit``.
         """
 
     @abc.abstractmethod

@@ -308,11 +308,6 @@ def test_defaults_of_features_not_delivered_are_accepted(validate):
 
 
 @pytest.mark.parametrize(("key", "value", "feature"), [
-    ("_dead_letter_queue", "dlq", "Dead letter queues"),
-    ("_dead_letter_queue", "", "Dead letter queues"),
-    ("_max_claim_count", 3, "Dead letter queues"),
-    ("_max_claim_count", 0, "Dead letter queues"),
-    ("_dead_letter_queue_messages_ttl", 120, "Dead letter queues"),
     ("_enable_encrypt_messages", True, "Message encryption"),
 ])
 def test_metadata_turning_on_a_feature_not_delivered_is_refused(validate, key, value,

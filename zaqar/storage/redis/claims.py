@@ -3,7 +3,8 @@
 A claim is a record in the queue's ``claims`` hash (with the ids it took) plus the claim
 id and end in each message's state. Creation is one script that takes the oldest free
 messages from the queue's ``free`` set and marks them, so two claimers, in any number of
-processes, never take the same message: Redis runs one script at a time.
+processes, never take the same message: Redis runs one script at a time. The same
+script moves dead letters (base.DeadLetter) to their queue.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from zaqar.storage import base, errors
 from zaqar.storage.redis import records
-from zaqar.storage.redis.keys import ScopeKeys
+from zaqar.storage.redis.keys import ScopeKeys, scope_member
 
 if TYPE_CHECKING:
     from zaqar.storage.redis.driver import RedisDriver
@@ -22,12 +23,21 @@ class ClaimController(base.ClaimController):
     def __init__(self, driver: RedisDriver) -> None:
         self._driver = driver
 
-    def create(self, queue: str, project: str, ttl: int, grace: int,
-               limit: int) -> base.Claim | None:
+    def create(self, queue: str, project: str, ttl: int, grace: int, limit: int,
+               dead_letter: base.DeadLetter | None = None) -> base.Claim | None:
+        """One script; with ``dead_letter`` it is given the dead-letter queue's keys as
+        well (a script may touch only the keys it declares), and moves dead letters
+        there in the same atomic step as the claim."""
         now = self._driver.clock()
         claim_id = uuid.uuid4().hex
-        reply = self._driver.scripts.claim_create(self._scope(queue, project), now, claim_id,
-                                                  ttl, grace, limit)
+        keys: tuple[str, ...] = self._scope(queue, project)
+        args: tuple[object, ...] = (claim_id, ttl, grace, limit)
+        if dead_letter is not None and dead_letter.queue != queue:
+            keys += self._scope(dead_letter.queue, project)
+            args += (dead_letter.max_claims, "" if dead_letter.ttl is None else dead_letter.ttl,
+                     dead_letter.queue, scope_member(dead_letter.queue, project),
+                     self._driver.keyspace.posts)
+        reply = self._driver.scripts.claim_create(keys, now, *args)
         if not reply:
             return None
         return base.Claim(id=claim_id, ttl=ttl, grace=grace, created=now,

@@ -43,7 +43,10 @@ class MessageController(base.MessageController):
             kind = (message.ttl, message.delay, message.checksum)  # a batch mostly has one
             if kind not in kinds:
                 kinds[kind] = _stored(now, message, client_id)
-            per_message += [jsoncodec.dumps(message.body), *kinds[kind]]
+            body = message.body
+            stored = body.text.encode() if isinstance(body, base.SealedBody) \
+                else jsoncodec.dumps(body)
+            per_message += [stored, *kinds[kind]]
         last = now + max(message.ttl for message in messages)
         first = int(self._driver.scripts.post(
             self._scope(queue, project), now, queue, scope_member(queue, project),

@@ -49,7 +49,7 @@ def _message(message_id: bytes | str, fields: dict[str, Any], body: bytes, now: 
     claim_end = fields.get("ce")
     return base.Message(
         id=text(message_id),
-        body=json.loads(body), ttl=int(round(fields["e"] - fields["c"])),
+        body=base.body_value(body), ttl=int(round(fields["e"] - fields["c"])),
         created=fields["c"],
         claim_id=fields.get("ci") if claim_end is not None and claim_end > now else None,
         claim_count=fields["n"], checksum=fields.get("h"))

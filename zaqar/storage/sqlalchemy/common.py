@@ -1,10 +1,9 @@
 """Helpers shared by the SQL controllers."""
-import json
 from typing import Any
 
 import sqlalchemy as sa
 
-from zaqar.storage.base import Message
+from zaqar.storage.base import Message, body_value
 
 
 def inserted_id(result: sa.CursorResult) -> int:
@@ -37,6 +36,6 @@ def parse_ids(message_ids: Any) -> list[int]:
 
 def to_message(row: sa.Row, at: float) -> Message:
     live_claim = row.claim_id if row.claim_expires is not None and row.claim_expires > at else None
-    return Message(id=str(row.seq), body=json.loads(row.body),
+    return Message(id=str(row.seq), body=body_value(row.body),
                    ttl=int(round(row.expires - row.created)), created=row.created,
                    claim_id=live_claim, claim_count=row.claim_count, checksum=row.checksum)

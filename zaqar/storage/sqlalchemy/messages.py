@@ -3,7 +3,6 @@ numbers give FIFO order and stable markers, and say nothing of other queues."""
 from __future__ import annotations
 
 import builtins
-import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +33,7 @@ class MessageController(base.MessageController):
         # clock reads a little earlier would otherwise hide it while listing a later one
         # (posted by a writer whose ``at`` came first but who got the lock second), and
         # its marker would step over it for good.
-        rows = [{"body": json.dumps(msg.body), "client_id": client_id, "created": at,
+        rows = [{"body": base.body_text(msg.body), "client_id": client_id, "created": at,
                  "expires": at + msg.ttl,
                  "visible_at": at + msg.delay if msg.delay else ALWAYS_VISIBLE,
                  "checksum": msg.checksum}

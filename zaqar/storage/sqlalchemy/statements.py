@@ -141,4 +141,9 @@ RENEW_CLAIMED_MESSAGES = t.messages.update().where(
 RELEASE_CLAIMED_MESSAGES = t.messages.update().where(
     m.claim_id == P("claim"), m.queue_id == P("queue_key"),
 ).values(claim_id=None, claim_expires=None)
+# A dead letter's move to another queue (base.DeadLetter): a new number there, free,
+# living from the move. One row update, so it is in one queue or the other, never both.
+MOVE_MESSAGE = t.messages.update().where(m.id == P("row_key")).values(
+    queue_id=P("to_queue"), seq=P("new_seq"), claim_id=None, claim_expires=None,
+    created=P("moved_at"), expires=P("moved_until"), visible_at=0.0)
 DELETE_CLAIM = t.claims.delete().where(c.id == P("claim"), c.queue_id == P("queue_key"))

@@ -1,12 +1,79 @@
 -- Claim up to `limit` free messages, oldest first.
--- ARGV: now, claim id, ttl, grace, limit.
+-- ARGV: now, claim id, ttl, grace, limit; with a dead-letter queue (storage.base.DeadLetter)
+--       also its max claims, its TTL ('' for none), its name, its scope member and the
+--       posts channel, and KEYS holds its scope's keys after the queue's own (19 to 36).
+-- Free messages claimed max claims times already move to the dead-letter queue here,
+-- in the same script as the claim: never in both queues, never in neither. They do
+-- not count against the limit.
 -- Returns {} when none is free; else the claim's id, state, body of each (flat), states
 -- as updated: claimed, living at least until the claim ends plus the grace.
 local claim_id, ttl, grace = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local limit = tonumber(ARGV[5])
+local max_claims = tonumber(ARGV[6])
+
+-- Move messages (taken out of FREE already, states decoded) to the dead-letter queue:
+-- new ids there, free, claim counts kept, living its TTL (or their own) from now.
+local function move_dead_letters(dead, dead_states)
+    local D_NAMES, D_METADATA, D_SCOPES, D_IDS = KEYS[19], KEYS[20], KEYS[21], KEYS[22]
+    local D_MESSAGES, D_BODIES, D_STATES, D_EXPIRIES = KEYS[23], KEYS[24], KEYS[25], KEYS[26]
+    local D_FREE, D_FLOOR = KEYS[27], KEYS[35]
+    local dead_ttl, name, member, channel = tonumber(ARGV[7]), ARGV[8], ARGV[9], ARGV[10]
+    if redis.call('HSETNX', D_METADATA, name, '{}') == 1 then
+        redis.call('ZADD', D_NAMES, 0, name)
+        redis.call('SADD', D_SCOPES, member)
+    end
+    local count = #dead
+    local newest = redis.call('INCRBY', D_IDS, count)
+    if newest == count then  -- its first message: go on from the floor, as post does
+        local floor = tonumber(redis.call('GET', D_FLOOR) or '0')
+        if floor > 0 then newest = redis.call('INCRBY', D_IDS, floor) end
+    end
+    local first = newest - count + 1
+    local bodies = redis.call('HMGET', BODIES, unpack(dead))
+    local states, stored, ordered, expiries = {}, {}, {}, {}
+    local last = NOW
+    for i, old in ipairs(dead_states) do
+        local id = string.format('%d', first + i - 1)
+        local expires = NOW + (dead_ttl or math.floor(old.e - old.c + 0.5))
+        if expires > last then last = expires end
+        local state = {c = NOW, e = expires, v = 0, k = old.k, n = old.n, h = old.h}
+        states[2 * i - 1], states[2 * i] = id, cmsgpack.pack(state)
+        stored[2 * i - 1], stored[2 * i] = id, bodies[i]
+        ordered[2 * i - 1], ordered[2 * i] = id, id
+        expiries[2 * i - 1], expiries[2 * i] = exact(expires), id
+    end
+    call_in_pieces('HSET', D_STATES, states, 2)
+    call_in_pieces('HSET', D_BODIES, stored, 2)
+    call_in_pieces('ZADD', D_MESSAGES, ordered, 2)
+    call_in_pieces('ZADD', D_EXPIRIES, expiries, 2)
+    call_in_pieces('ZADD', D_FREE, ordered, 2)
+    remove_messages(dead)
+    keep_keys_alive({D_MESSAGES, D_BODIES, D_STATES, D_EXPIRIES, D_FREE}, last)
+    redis.call('PUBLISH', channel, member)
+end
+
+-- Free messages up to the limit; dead letters among them moved on the way.
+local function take_claimable()
+    if not max_claims then return take_free(limit) end
+    local ids, states = {}, {}
+    while #ids < limit do
+        local found, found_states = take_free(limit - #ids)
+        local dead, dead_states = {}, {}
+        for i, id in ipairs(found) do
+            if found_states[i].n >= max_claims then
+                dead[#dead + 1], dead_states[#dead_states + 1] = id, found_states[i]
+            else
+                ids[#ids + 1], states[#states + 1] = id, found_states[i]
+            end
+        end
+        if #dead == 0 then break end
+        move_dead_letters(dead, dead_states)
+    end
+    return ids, states
+end
 
 local released = release_due()
-local ids, states = take_free(limit)
+local ids, states = take_claimable()
 if #ids == 0 then
     -- Releasing may have made FREE anew: it needs its safety net all the same.
     if released then keep_messages_alive() end
