@@ -3,6 +3,7 @@ allow are answered with a 1002 or 1007 close (not a TCP drop), and a stopping se
 closes every connection with 1001 "going away"."""
 import signal
 import struct
+import time
 
 import pytest
 import websocket
@@ -65,3 +66,17 @@ def test_stopping_server_closes_every_connection_with_1001(tmp_path):
             client.close()
         assert server.process.wait(timeout=15) == 0
     # running_server checked the exit: code 0 and no traceback in the log.
+
+
+def test_a_peer_that_does_not_answer_pings_gets_a_4001_close(tmp_path):
+    override = "[drivers:transport:websocket]\nping_interval = 1\nping_timeout = 1\n"
+    with running_server(tmp_path, override, websocket_ready=True) as server:
+        client = WsClient(server.ws_url)
+        assert client.request("ping").status == 204
+        time.sleep(3)  # not reading: the server's ping goes unanswered
+        opcode, frame = client.conn.recv_data_frame(control_frame=True)
+        while opcode == websocket.ABNF.OPCODE_PING:  # read now, too late to answer
+            opcode, frame = client.conn.recv_data_frame(control_frame=True)
+        assert opcode == websocket.ABNF.OPCODE_CLOSE
+        assert struct.unpack("!H", frame.data[:2])[0] == 4001
+        client.close()

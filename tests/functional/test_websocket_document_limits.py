@@ -193,3 +193,18 @@ def test_issue_13_post_of_an_integer_below_int64_is_refused_then_listed_over_msg
     client = connect(project=rest.project, binary=True)
     listed = client.request("message_list", {"queue_name": "issue13", "echo": True})
     assert listed.status == 200 and listed.body["messages"] == []
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["json", "msgpack"])
+def test_a_reply_larger_than_max_frame_size_is_sent_whole(connect, rest, binary):
+    """max_frame_size (1 MiB) bounds what clients send; a page of large messages is a
+    larger reply, and is answered (Autobahn's sendMessage used to raise for it: no
+    reply at all)."""
+    blob = "x" * 200_000
+    for _ in range(6):
+        assert rest.post("/v2/queues/large/messages", json={"messages": [
+            {"ttl": 300, "body": blob}]}).status_code == 201
+    client = connect(project=rest.project, binary=binary)
+    listed = client.request("message_list", {"queue_name": "large", "echo": True})
+    assert listed.status == 200
+    assert [m["body"] for m in listed.body["messages"]] == [blob] * 6

@@ -7,7 +7,11 @@ from oslo_config import cfg
 from twisted.internet import task
 
 from zaqar.api import Api
-from zaqar.transport.websocket.protocol import CLOSE_IDLE, MessagingProtocol
+from zaqar.transport.websocket.protocol import (
+    CLOSE_IDLE,
+    MAX_SEND_BACKLOG,
+    MessagingProtocol,
+)
 from zaqar.transport.websocket.push import PushHub
 from zaqar.transport.websocket.runner import BlockingCallRunner
 
@@ -21,6 +25,7 @@ class MessagingServerFactory(WebSocketServerFactory):  # type: ignore[misc]
         self.api = api
         self.max_in_flight = group.max_in_flight
         self.idle_timeout = group.idle_timeout
+        self.max_send_backlog = MAX_SEND_BACKLOG
         self.connections: set[MessagingProtocol] = set()
         self.setProtocolOptions(
             maxFramePayloadSize=group.max_frame_size,

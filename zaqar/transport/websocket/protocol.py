@@ -7,6 +7,8 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from autobahn.twisted.websocket import WebSocketServerProtocol
+from twisted.internet.interfaces import IPushProducer
+from zope.interface import implementer
 
 from zaqar import codec
 from zaqar.api import Request, errors
@@ -27,7 +29,17 @@ CLOSE_PROTOCOL_ERROR = frames.CLOSE_PROTOCOL_ERROR  # 1002, e.g. a close code no
 CLOSE_INVALID_PAYLOAD = frames.CLOSE_INVALID_PAYLOAD  # 1007: text or close reason not UTF-8
 CLOSE_TOO_BIG = 1009  # frame over max_frame_size (sent by Autobahn itself)
 CLOSE_IDLE = 4000  # no request for idle_timeout seconds and no live subscription
+CLOSE_PING_TIMEOUT = 4001  # no pong within ping_timeout
 CLOSE_AUTH_EXPIRED = 4003  # the token of the connection's authenticate expired (upstream's)
+CLOSE_TOO_SLOW = 4008  # the peer left more than MAX_SEND_BACKLOG bytes unread
+
+# What the server keeps for a peer that reads slower than frames are sent (a subscriber
+# that never reads while posts go on, a client that does not read its replies): beyond
+# the transport's own write buffer (64 KiB), at most this many bytes wait for it, then
+# it is closed with CLOSE_TOO_SLOW and dropped once the close handshake times out. It
+# exceeds one largest reply (a page of 20 messages of 256 KiB), so a client that reads
+# each reply is never cut off.
+MAX_SEND_BACKLOG = 8 * 1024 * 1024
 
 # Actions the transport answers itself: they concern the connection, not storage.
 _CONNECTION_ACTIONS = frozenset({"authenticate"})
@@ -46,6 +58,8 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
 
     def onOpen(self) -> None:
         self.factory.connections.add(self)
+        self.backlog = SendBacklog()
+        self.registerProducer(self.backlog, True)
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
         self.factory.connections.discard(self)
@@ -175,7 +189,21 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
                 return
             payload = codec.encode(replies.error_reply(document["request"],
                                                        replies.UnencodableReply()), binary)
-        self.sendMessage(payload, isBinary=binary)
+        if self.backlog.add(len(payload)) > self.factory.max_send_backlog:
+            LOG.warning("Closing the connection of %s: more than %d bytes sent to it are "
+                        "still unread", self.peer, self.factory.max_send_backlog)
+            self._fail_connection(CLOSE_TOO_SLOW, "too slow: frames left unread")
+            return
+        # One frame, at the protocol level: Autobahn's sendMessage would hold replies and
+        # pushes to maxMessagePayloadSize, the limit of what clients send (max_frame_size),
+        # and raise for a page of large messages instead of sending it.
+        self.sendFrame(opcode=2 if binary else 1, payload=payload)
+
+    def onAutoPingTimeout(self) -> None:
+        """No pong in time: a close frame first (Autobahn would only drop TCP); the
+        connection is dropped when the close handshake times out."""
+        self.autoPingTimeoutCall = None
+        self._fail_connection(CLOSE_PING_TIMEOUT, "ping timeout")
 
     # Backpressure: stop reading a connection that has too many requests in progress.
     def _begin(self) -> None:
@@ -189,3 +217,31 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
         if self.paused and self.in_flight < self.factory.max_in_flight:
             self.paused = False
             self.transport.resumeProducing()
+
+
+@implementer(IPushProducer)
+class SendBacklog:
+    """Counts the bytes sent to a connection while its transport's write buffer is full:
+    the transport pauses this producer when the buffer passes its size and resumes it
+    once the buffer is empty again."""
+
+    def __init__(self) -> None:
+        self.full = False
+        self.unread = 0  # bytes sent since the buffer was last found full
+
+    def add(self, size: int) -> int:
+        """Count ``size`` bytes about to be sent; returns the bytes now waiting beyond the
+        transport's buffer."""
+        if self.full:
+            self.unread += size
+        return self.unread
+
+    def pauseProducing(self) -> None:
+        self.full = True
+
+    def resumeProducing(self) -> None:
+        self.full = False
+        self.unread = 0
+
+    def stopProducing(self) -> None:
+        self.full = False
