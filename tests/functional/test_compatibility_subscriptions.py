@@ -12,14 +12,9 @@ from tests.functional.conftest import Rest, _server_command, _write_config, runn
 from tests.functional.websocket_client import WsClient, connections, subscribe_here
 
 URI_SUBSCRIBERS = [
-    ("http://example.com/hook", "Webhook notification"),
-    ("https://example.com/hook", "Webhook notification"),
     ("mailto:ops@example.com", "E-mail notification"),
     ("trust+http://example.com/hook", "Webhook notification with Keystone trusts"),
     ("trust+https://example.com/hook", "Webhook notification with Keystone trusts"),
-]
-FEATURE_METADATA = [
-    ("_enable_encrypt_messages", True, "Message encryption"),
 ]
 # Upstream's GET of a queue shows these: clients send them back.
 FEATURE_DEFAULTS = {"_dead_letter_queue": None, "_dead_letter_queue_messages_ttl": None,
@@ -89,7 +84,8 @@ def test_websocket_subscription_is_created(connect):
 
 
 def test_second_websocket_subscription_of_a_queue_is_409(connect):
-    # Upstream's websocket answer; its REST answer concerns URI subscribers, refused here.
+    # Upstream's websocket answer; its REST answer (the unconfirmed subscription's id)
+    # concerns URI subscribers, tested below.
     client = connect()
     first = subscribe_here(client, "twice")
     again = client.request("subscription_create", {"queue_name": "twice", "ttl": 3600})
@@ -167,13 +163,42 @@ def test_update_with_an_invalid_retry_policy_is_400(connect, zaqar_server, polic
     assert rest.get(path).json()["options"] == {"format": "json"}
 
 
-def test_update_to_a_uri_subscriber_is_refused(connect, zaqar_server):
+def test_update_to_a_subscriber_not_delivered_yet_is_refused(connect, zaqar_server):
     client = connect()
     subscription_id = subscribed(client, "moved")
     rest = Rest(zaqar_server.url, client.project)
     assert_error(rest.patch(f"/v2/queues/moved/subscriptions/{subscription_id}",
-                            json={"subscriber": "https://example.com/hook"}), 400,
-                 "Not delivered yet: Webhook notification")
+                            json={"subscriber": "trust+https://example.com/hook"}), 400,
+                 "Not delivered yet: Webhook notification with Keystone trusts")
+
+
+# -- subscriptions: a second one to the same URI subscriber -----------------------------
+
+WEBHOOK = "http://example.com/hook"  # never reached: the test server allows no destination
+
+
+def test_duplicate_webhook_subscription_answers_the_unconfirmed_one_then_409(rest):
+    path = "/v2/queues/twice/subscriptions"
+    first = rest.post(path, json={"subscriber": WEBHOOK, "ttl": 3600})
+    assert first.status_code == 201
+    again = rest.post(path, json={"subscriber": WEBHOOK, "ttl": 600, "options": {"a": 1}})
+    assert (again.status_code, again.json(), again.headers["Location"]) == (
+        201, first.json(), "/v2/queues/twice/subscriptions")
+    subscription_id = first.json()["subscription_id"]
+    [listed] = rest.get(path).json()["subscriptions"]
+    assert (listed["id"], listed["ttl"], listed["options"]) == (subscription_id, 3600, {})
+    assert rest.put(f"{path}/{subscription_id}/confirm",
+                    json={"confirmed": True}).status_code == 204
+    assert_error(rest.post(path, json={"subscriber": WEBHOOK, "ttl": 3600}), 409)
+
+
+def test_duplicate_webhook_subscription_over_websocket_answers_as_rest(connect):
+    client = connect()
+    request = {"queue_name": "twice", "subscriber": WEBHOOK, "ttl": 3600}
+    first = client.request("subscription_create", request)
+    again = client.request("subscription_create", request)
+    assert (first.status, again.status) == (201, 201)
+    assert again.body["subscription_id"] == first.body["subscription_id"]
 
 
 # -- queue metadata: retry policies and features not delivered yet -----------------------
@@ -203,34 +228,6 @@ def test_queue_with_the_defaults_of_features_not_delivered_is_created(rest):
     response = rest.patch("/v2/queues/plain", json=patch, headers={
         "Content-Type": "application/openstack-messaging-v2.0-json-patch"})
     assert response.status_code == 200, response.text
-
-
-@pytest.mark.parametrize(("key", "value", "feature"), FEATURE_METADATA)
-def test_queue_turning_on_a_feature_not_delivered_is_400(rest, key, value, feature):
-    assert_error(rest.put("/v2/queues/featured", json={key: value}), 400,
-                 f"Not delivered yet: {feature}", key)
-    assert queue_names(rest) == []
-
-
-@pytest.mark.parametrize(("key", "value", "feature"), FEATURE_METADATA)
-def test_queue_patch_turning_on_a_feature_not_delivered_is_400(rest, key, value, feature):
-    assert rest.put("/v2/queues/patched", json={}).status_code == 201
-    response = rest.patch("/v2/queues/patched",
-                          json=[{"op": "add", "path": f"/metadata/{key}", "value": value}],
-                          headers={"Content-Type":
-                                   "application/openstack-messaging-v2.0-json-patch"})
-    assert_error(response, 400, f"Not delivered yet: {feature}", key)
-    shown = rest.get("/v2/queues/patched").json()
-    assert shown.get(key, FEATURE_DEFAULTS[key]) == FEATURE_DEFAULTS[key]
-
-
-@pytest.mark.parametrize(("key", "value", "feature"), FEATURE_METADATA)
-def test_websocket_queue_turning_on_a_feature_not_delivered_is_400(connect, key, value,
-                                                                   feature):
-    client = connect()
-    reply = client.request("queue_create", {"queue_name": "featured",
-                                            "metadata": {key: value}})
-    assert_ws_error(reply, 400, f"Not delivered yet: {feature}", key)
 
 
 # -- pre-signed URLs without a configured key --------------------------------------------

@@ -7,7 +7,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.functional.conftest import Rest
-from tests.functional.websocket_client import connections
 
 JSON_PATCH = "application/openstack-messaging-v2.0-json-patch"
 
@@ -398,72 +397,69 @@ def test_stats_count_free_and_claimed_with_oldest_and_newest(rest):
     assert quiet == {"free": 0, "claimed": 0, "total": 0}
 
 
-def websocket_subscriptions(open_client, project: str, queue: str, count: int) -> list[str]:
-    """``count`` subscriptions of ``queue``, each held by a websocket connection of
-    ``project`` (URI subscribers are refused until their delivery exists); ids in
-    creation order."""
+def subscriptions(rest, queue: str, count: int) -> list[str]:
+    """``count`` webhook subscriptions of ``queue``; ids in creation order. Their
+    loopback subscribers are never sent anything: the test server allows no destination
+    ([notification] allowed_destinations)."""
     ids = []
     for n in range(count):
-        reply = open_client(project).request("subscription_create", {
-            "queue_name": queue, "ttl": 3600, "options": {"n": n}})
-        assert reply.status == 201, reply.document
-        ids.append(reply.body["subscription_id"])
+        resp = rest.post(f"/v2/queues/{queue}/subscriptions", json={
+            "subscriber": f"http://127.0.0.1:9/hook/{n}", "ttl": 3600, "options": {"n": n}})
+        assert resp.status_code == 201, resp.text
+        ids.append(resp.json()["subscription_id"])
     return ids
 
 
-def test_purge_of_messages_keeps_the_queue_and_its_subscriptions(rest, websocket_url):
+def test_purge_of_messages_keeps_the_queue_and_its_subscriptions(rest):
     rest.put("/v2/queues/purged", json={"color": "red"})
     post_messages(rest, "purged", ["a", "b"])
-    with connections(websocket_url) as open_client:
-        websocket_subscriptions(open_client, rest.project, "purged", 1)
-        resp = rest.post("/v2/queues/purged/purge", json={"resource_types": ["messages"]})
-        assert resp.status_code == 204
-        assert rest.get("/v2/queues/purged/stats").json()["messages"]["total"] == 0
-        assert rest.get("/v2/queues/purged").json()["color"] == "red"
-        assert len(rest.get("/v2/queues/purged/subscriptions").json()["subscriptions"]) == 1
-        resp = rest.post("/v2/queues/purged/purge", json={"resource_types": ["subscriptions"]})
-        assert resp.status_code == 204
-        assert rest.get("/v2/queues/purged/subscriptions").json()["subscriptions"] == []
+    subscriptions(rest, "purged", 1)
+    resp = rest.post("/v2/queues/purged/purge", json={"resource_types": ["messages"]})
+    assert resp.status_code == 204
+    assert rest.get("/v2/queues/purged/stats").json()["messages"]["total"] == 0
+    assert rest.get("/v2/queues/purged").json()["color"] == "red"
+    assert len(rest.get("/v2/queues/purged/subscriptions").json()["subscriptions"]) == 1
+    resp = rest.post("/v2/queues/purged/purge", json={"resource_types": ["subscriptions"]})
+    assert resp.status_code == 204
+    assert rest.get("/v2/queues/purged/subscriptions").json()["subscriptions"] == []
 
 
 # -- subscriptions ----------------------------------------------------------------------
 
-def test_subscription_is_listed_read_updated_and_deleted(rest, websocket_url):
+def test_subscription_is_listed_read_updated_and_deleted(rest):
     base = "/v2/queues/crud/subscriptions"
-    with connections(websocket_url) as open_client:
-        ids = websocket_subscriptions(open_client, rest.project, "crud", 3)
-        first = rest.get(f"{base}?limit=2").json()
-        assert len(first["subscriptions"]) == 2
-        second = rest.get(next_href(first)).json()
-        assert {s["id"] for s in first["subscriptions"] + second["subscriptions"]} == set(ids)
+    ids = subscriptions(rest, "crud", 3)
+    first = rest.get(f"{base}?limit=2").json()
+    assert len(first["subscriptions"]) == 2
+    second = rest.get(next_href(first)).json()
+    assert {s["id"] for s in first["subscriptions"] + second["subscriptions"]} == set(ids)
 
-        path = f"{base}/{ids[0]}"
-        got = rest.get(path)
-        assert got.status_code == 200
-        subscription = got.json()
-        assert subscription["id"] == ids[0]
-        assert subscription["source"] == "crud"
-        assert subscription["subscriber"].startswith("websocket:")
-        assert subscription["ttl"] == 3600 and subscription["options"] == {"n": 0}
-        assert "age" in subscription and subscription["confirmed"] is False
+    path = f"{base}/{ids[0]}"
+    got = rest.get(path)
+    assert got.status_code == 200
+    subscription = got.json()
+    assert subscription["id"] == ids[0]
+    assert subscription["source"] == "crud"
+    assert subscription["subscriber"] == "http://127.0.0.1:9/hook/0"
+    assert subscription["ttl"] == 3600 and subscription["options"] == {"n": 0}
+    assert "age" in subscription and subscription["confirmed"] is False
 
-        assert rest.patch(path, json={"ttl": 7200, "options": {"n": 9}}).status_code == 204
-        updated = rest.get(path).json()
-        assert (updated["ttl"], updated["options"]) == (7200, {"n": 9})
+    assert rest.patch(path, json={"ttl": 7200, "options": {"n": 9}}).status_code == 204
+    updated = rest.get(path).json()
+    assert (updated["ttl"], updated["options"]) == (7200, {"n": 9})
 
-        assert rest.delete(path).status_code == 204
-        assert_error(rest.get(path), 404)
-        assert rest.delete(path).status_code == 204
+    assert rest.delete(path).status_code == 204
+    assert_error(rest.get(path), 404)
+    assert rest.delete(path).status_code == 204
 
 
-def test_subscription_is_confirmed_and_unconfirmed(rest, websocket_url):
-    with connections(websocket_url) as open_client:
-        [subscription_id] = websocket_subscriptions(open_client, rest.project, "confirming", 1)
-        path = f"/v2/queues/confirming/subscriptions/{subscription_id}"
-        assert rest.put(f"{path}/confirm", json={"confirmed": True}).status_code == 204
-        assert rest.get(path).json()["confirmed"] is True
-        assert rest.put(f"{path}/confirm", json={"confirmed": False}).status_code == 204
-        assert rest.get(path).json()["confirmed"] is False
+def test_subscription_is_confirmed_and_unconfirmed(rest):
+    [subscription_id] = subscriptions(rest, "confirming", 1)
+    path = f"/v2/queues/confirming/subscriptions/{subscription_id}"
+    assert rest.put(f"{path}/confirm", json={"confirmed": True}).status_code == 204
+    assert rest.get(path).json()["confirmed"] is True
+    assert rest.put(f"{path}/confirm", json={"confirmed": False}).status_code == 204
+    assert rest.get(path).json()["confirmed"] is False
 
 
 # -- the whole story --------------------------------------------------------------------

@@ -21,8 +21,8 @@ SEED_FRAMES = [
      '[{"body": "message1", "ttl": 3600}]}, ' + SEED_HEADERS + '}', 201),
     ('{"action": "claim_create", "body": {"queue_name": "samplequeue", "limit": 10, '
      '"ttl": 300, "grace": 300}, ' + SEED_HEADERS + '}', 201),
-    # The documented example subscribes a webhook, which is refused until webhooks are
-    # delivered; without a subscriber the connection itself subscribes.
+    # The documented example subscribes a webhook; without a subscriber the connection
+    # itself subscribes, which this test goes on to use.
     ('{"action": "subscription_create", "body": {"queue_name": "samplequeue", '
      '"ttl": 3600, "options": {}}, ' + SEED_HEADERS + '}', 201),
 ]

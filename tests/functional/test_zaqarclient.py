@@ -128,13 +128,15 @@ def test_client_reads_queue_stats(producer):
     assert stats["oldest"]["href"].startswith("/v2/queues/counting/messages/")
 
 
-def test_client_is_told_that_webhook_subscriptions_are_not_delivered_yet(producer):
-    # Refused rather than stored and never delivered (docs/compatibility.md, "Features
-    # not delivered yet"); the notifications issue delivers them.
+def test_client_subscribes_a_webhook(producer):
+    # A loopback subscriber the test server never sends to (it allows no destination).
     producer.queue("subscribed", force_create=True)
-    with pytest.raises(client_errors.MalformedRequest, match="Not delivered yet"):
-        producer.subscription("subscribed", subscriber="http://example.com/hook", ttl=3600)
-    assert list(producer.subscriptions("subscribed")) == []
+    subscription = producer.subscription("subscribed", subscriber="http://127.0.0.1:9/hook",
+                                         ttl=3600)
+    assert subscription.id
+    [listed] = list(producer.subscriptions("subscribed"))
+    assert (listed.id, listed.subscriber, listed.ttl) == (
+        subscription.id, "http://127.0.0.1:9/hook", 3600)
 
 
 def test_client_deletes_a_queue(producer):

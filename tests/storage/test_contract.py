@@ -506,7 +506,7 @@ def test_list_all_spans_queues_and_projects_and_leaves_out_the_dead(driver, cloc
             driver.subscriptions.create("q", OTHER, "http://a.example", 600, {}): ("q", OTHER)}
     short = driver.subscriptions.create("q3", P, "http://a.example", 60, {})
     gone = driver.subscriptions.create("q4", P, "http://a.example", 600, {})
-    purged = driver.subscriptions.create("q5", OTHER, "http://a.example", 600, {})
+    driver.subscriptions.create("q5", OTHER, "http://a.example", 600, {})
     driver.subscriptions.delete("q4", P, gone)
     driver.subscriptions.purge("q5", OTHER)
     assert {s.id for s in driver.subscriptions.list_all()} == {*made, short}

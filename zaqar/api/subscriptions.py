@@ -1,19 +1,28 @@
-"""Subscription actions: create, list, get, update, delete, confirm. Delivery is elsewhere.
+"""Subscription actions: create, list, get, update, delete, confirm. Delivery is
+elsewhere (zaqar.notification reads what these store).
 
-Only websocket subscriptions (the caller's own connection, ``push_subscriber``) are
-delivered today: URI subscribers (webhooks, e-mail) are refused by the validator until
-their delivery lands. A second subscription of a queue to the same subscriber is 409
-(upstream's websocket answer; upstream's REST answers 201 with the existing id while
-that one awaits confirmation, which only URI subscribers do).
+A second subscription of a queue to the same URI subscriber answers as upstream's REST
+API: 201 with the existing subscription's id while that one is unconfirmed (and the
+confirmation notice is owed again), 409 once it is confirmed. A second websocket
+subscription of one connection is 409. With ``[notification] require_confirmation``, a
+new URI subscription owes its subscriber a confirmation notice, and one confirmed
+false an unsubscribe notice (``Delivery.notice``; the notifier sends them).
+
+Documents of URI subscriptions carry ``delivery``, their delivery record (ours:
+attempts, delivered, given_up, last_success, last_error, last_error_at); websocket
+subscriptions' documents are upstream's exactly.
 """
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from zaqar.api import render
 from zaqar.api.base import Actions
 from zaqar.api.errors import BadRequest
 from zaqar.api.request import Response, ScopedRequest
 from zaqar.api.validation import MIN_SUBSCRIPTION_TTL
+from zaqar.storage import errors
+from zaqar.storage.base import Subscription
 
 MAX_SUBSCRIPTION_TTL = 2 ** 31 - 1
 
@@ -31,11 +40,39 @@ class SubscriptionActions(Actions):
             subscriber = self.validate.subscriber(req.params.get("subscriber"))
         ttl = self._ttl(req.params)
         options = self.validate.subscription_options(req.params.get("options"))
-        subscription_id = self.storage.subscriptions.create(queue, req.project, subscriber,
-                                                            ttl, options)
+        notice = "confirm" if self._confirms(subscriber) else None
+        try:
+            subscription_id = self.storage.subscriptions.create(
+                queue, req.project, subscriber, ttl, options, notice)
+        except errors.SubscriptionAlreadyExists:
+            subscription_id = self._unconfirmed_twin(queue, req.project, subscriber, notice)
         # Upstream's Location is the collection's, not the new subscription's.
         return Response(201, {"subscription_id": subscription_id},
                         {"Location": _collection_href(queue)})
+
+    def _document(self, found: Subscription, at: float) -> dict[str, Any]:
+        document = render.subscription(found, at)
+        if urlsplit(found.subscriber).scheme in self.limits.subscriber_types:
+            document["delivery"] = found.delivery.record
+        return document
+
+    def _confirms(self, subscriber: str) -> bool:
+        """Whether ``subscriber`` must confirm before anything is delivered to it."""
+        return (self.conf.notification.require_confirmation
+                and urlsplit(subscriber).scheme in self.limits.subscriber_types)
+
+    def _unconfirmed_twin(self, queue: str, project: str, subscriber: str,
+                          notice: str | None) -> str:
+        """The id of the live, unconfirmed subscription to ``subscriber`` (its notice
+        owed again). Raises SubscriptionAlreadyExists when it is confirmed, or when the
+        subscriber is a websocket connection."""
+        twin = self.storage.subscriptions.find(queue, project, subscriber)
+        if (twin is None or twin.confirmed
+                or urlsplit(subscriber).scheme not in self.limits.subscriber_types):
+            raise errors.SubscriptionAlreadyExists(subscriber, queue)
+        if notice is not None:
+            self.storage.subscriptions.set_notice(queue, project, twin.id, notice)
+        return twin.id
 
     def subscription_list(self, req: ScopedRequest) -> Response:
         v = self.validate
@@ -46,14 +83,14 @@ class SubscriptionActions(Actions):
         at = time.time()
         links = render.next_link(_collection_href(queue),
                                  {"marker": found[-1].id, "limit": limit}) if found else []
-        return Response(200, {"subscriptions": [render.subscription(s, at) for s in found],
+        return Response(200, {"subscriptions": [self._document(s, at) for s in found],
                               "links": links})
 
     def subscription_get(self, req: ScopedRequest) -> Response:
         queue = self.validate.queue_name(req.params.get("queue_name"))
         subscription_id = self.validate.resource_id(req.params, "subscription_id")
         found = self.storage.subscriptions.get(queue, req.project, subscription_id)
-        return Response(200, render.subscription(found, time.time()))
+        return Response(200, self._document(found, time.time()))
 
     def subscription_update(self, req: ScopedRequest) -> Response:
         """Change the fields given; null leaves a field as it is (the ``openstack`` CLI
@@ -83,6 +120,9 @@ class SubscriptionActions(Actions):
         if not isinstance(confirmed, bool):
             raise BadRequest("confirmed must be true or false.")
         self.storage.subscriptions.confirm(queue, req.project, subscription_id, confirmed)
+        if not confirmed and self.conf.notification.require_confirmation:
+            self.storage.subscriptions.set_notice(queue, req.project, subscription_id,
+                                                  "unsubscribe")
         return Response(204, headers={
             "Location": f"{_item_href(queue, subscription_id)}/confirm"})
 

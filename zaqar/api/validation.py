@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from oslo_config import cfg
 
 from zaqar.api.errors import BadRequest
+from zaqar.notification import filters
 from zaqar.storage.base import NewMessage
 
 QUEUE_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
@@ -247,7 +248,8 @@ class Validator:
         for key, (low, high) in ranges.items():
             if key in meta:
                 self.document_int(meta, key, 0, low, high)
-        _refuse_features_not_delivered(meta)
+        if not isinstance(meta.get("_enable_encrypt_messages", False), bool):
+            raise BadRequest("The value of _enable_encrypt_messages must be true or false.")
         retry_policy(meta)
 
     def _dead_letter_metadata(self, meta: dict[str, Any], queue: str | None) -> None:
@@ -295,9 +297,8 @@ class Validator:
         return NewMessage(body=item["body"], ttl=ttl, delay=delay, checksum=checksum)
 
     def subscriber(self, value: Any) -> str:
-        """A subscriber URI of a type ``subscriber_types`` allows. Raises BadRequest; for
-        now always: no URI subscriber is delivered to yet (a websocket subscription
-        names none)."""
+        """A subscriber URI of a type ``subscriber_types`` allows, and that the notifier
+        delivers to. Raises BadRequest."""
         # isprintable: no control characters, and no lone surrogates, which no database
         # can store as text.
         if (not isinstance(value, str) or not value or len(value) > 2048
@@ -308,49 +309,64 @@ class Validator:
             allowed = ", ".join(self.limits.subscriber_types)
             raise BadRequest(f"The subscriber type of {value!r} is not supported; use one "
                              f"of: {allowed}.")
-        # Nothing delivers to URIs yet: refused rather than stored and never notified.
-        feature = _SUBSCRIBER_FEATURES.get(scheme, f"Notification of {scheme} subscribers")
-        raise BadRequest(f"Not delivered yet: {feature}. The subscriber {value!r} would "
-                         "never be notified; subscribe over the websocket API instead "
-                         "(subscription_create without a subscriber).")
+        _check_destination(value, scheme)
+        if scheme not in _DELIVERED_SCHEMES:
+            # Refused rather than stored and never notified.
+            feature = _SUBSCRIBER_FEATURES.get(scheme,
+                                               f"Notification of {scheme} subscribers")
+            raise BadRequest(f"Not delivered yet: {feature}. The subscriber {value!r} "
+                             "would never be notified.")
+        return value
 
     def subscription_options(self, value: Any) -> dict[str, Any]:
+        """Upstream's checks (``_retry_policy``), and the types of the options the
+        notifier reads: ``post_data`` (a string), ``post_headers`` (an object of
+        strings), ``filter_policy`` (ours: zaqar.notification.filters)."""
         if value is None:
             return {}
         if not isinstance(value, dict):
             raise BadRequest("Subscription options must be a JSON object.")
         retry_policy(value)
+        if "post_data" in value and not isinstance(value["post_data"], str):
+            raise BadRequest("The option post_data must be a string (a JSON template "
+                             'holding "$zaqar_message$").')
+        headers = value.get("post_headers")
+        if "post_headers" in value and not (isinstance(headers, dict) and all(
+                isinstance(item, str) for item in headers.values())):
+            raise BadRequest("The option post_headers must be an object of strings.")
+        try:
+            filters.compile_policy(value.get("filter_policy"))
+        except filters.FilterPolicyError as error:
+            raise BadRequest(str(error)) from None
         return value
 
 
 # -- reserved keys of queue metadata and subscription options ---------------------------
 
+# Subscriber schemes the notifier delivers to (zaqar.notification), and the features of
+# the others.
+_DELIVERED_SCHEMES = ("http", "https")
 _SUBSCRIBER_FEATURES = {
-    "http": "Webhook notification (http and https subscribers)",
-    "https": "Webhook notification (http and https subscribers)",
     "mailto": "E-mail notification (mailto subscribers)",
     "trust+http": "Webhook notification with Keystone trusts (trust+http subscribers)",
     "trust+https": "Webhook notification with Keystone trusts (trust+https subscribers)",
 }
 
-# Queue metadata keys of features not delivered yet: (key, the only value accepted until
-# then, which is upstream's default that GET shows, the feature).
-_FEATURES_NOT_DELIVERED = (
-    ("_enable_encrypt_messages", False, "Message encryption"),
-)
-
-
-def _refuse_features_not_delivered(meta: dict[str, Any]) -> None:
-    """Raises BadRequest for metadata that would turn on a feature not delivered yet.
-    The defaults (null, false) pass, so clients may send back what GET showed them."""
-    for key, accepted, feature in _FEATURES_NOT_DELIVERED:
-        value = meta.get(key, accepted)
-        if value is None or value is accepted:
-            continue
-        if accepted is False and not isinstance(value, bool):
-            raise BadRequest(f"The value of {key} must be true or false.")
-        raise BadRequest(f"Not delivered yet: {feature}. Until then {key} may only be "
-                         f"{json.dumps(accepted)}, its default.")
+def _check_destination(subscriber: str, scheme: str) -> None:
+    """Raises BadRequest for a subscriber URI that names nowhere to deliver to (stricter
+    than upstream, which stores such subscribers and never reaches them)."""
+    if scheme == "mailto":
+        if "@" not in urlsplit(subscriber).path:
+            raise BadRequest(f"The subscriber {subscriber!r} names no e-mail address.")
+        return
+    try:
+        parts = urlsplit(subscriber)
+        has_host = bool(parts.hostname) and " " not in parts.netloc
+        parts.port  # noqa: B018 (raises ValueError for a malformed port)
+    except ValueError:
+        has_host = False
+    if not has_host:
+        raise BadRequest(f"The subscriber {subscriber!r} names no valid host.")
 
 
 # Upstream's retry policy of webhook notifications: its integer keys and its defaults.

@@ -3,10 +3,13 @@
 Options come from oslo.config: ``--config-file``/``--config-dir`` and the usual
 ``zaqar.conf`` locations; ``[drivers] transport`` picks the transports (both by
 default). The storage schema is migrated once, before anything forks; every process
-then builds its own storage engine (connections are never shared across fork).
+then builds its own storage engine (connections are never shared across fork). With
+``[notification] deliver`` (the default), a notifier process delivers to subscribers
+(zaqar.notification); it is started again should it die.
 """
 import logging
 import os
+import subprocess
 import sys
 import threading
 from collections.abc import Sequence
@@ -17,7 +20,8 @@ from oslo_config import cfg
 
 from zaqar import bootstrap, conf
 from zaqar.auth import secret_key
-from zaqar.cmd.children import WebsocketProcesses, wait_for_stop_signal
+from zaqar.cmd.children import STOP_TIMEOUT, WebsocketProcesses, wait_for_stop_signal
+from zaqar.notification.destinations import DestinationPolicy
 from zaqar.storage import load_driver
 from zaqar.transport.wsgi.app import body_limit
 
@@ -121,6 +125,60 @@ def _serve_websocket(argv: Sequence[str]) -> None:
         sys.exit(f"zaqar-server: the websocket server could not start: {error}")
 
 
+def notifier_main() -> None:
+    """Entry point of the notifier child process started by :func:`main`."""
+    from zaqar.notification.service import serve
+
+    _setup_logging()
+    serve(_parse(sys.argv[1:]))
+
+
+class NotifierProcess:
+    """The notifier, a plain subprocess (for the reasons of WebsocketProcesses), started
+    again RESTART_DELAY seconds after it exits on its own: what it was delivering is
+    still due in storage, so a restart loses nothing."""
+
+    RESTART_DELAY = 1.0
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        self._command = [sys.executable, "-c",
+                         "from zaqar.cmd.server import notifier_main; notifier_main()", *argv]
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._child = subprocess.Popen(self._command)
+        threading.Thread(target=self._watch, name="zaqar-notifier-watch", daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            code = self._child.wait()
+            if self._stopping.wait(self.RESTART_DELAY):
+                return
+            LOG.error("The notifier process exited with code %s; starting it again", code)
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                self._child = subprocess.Popen(self._command)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+            child = self._child
+        child.terminate()
+        try:
+            child.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            LOG.warning("The notifier ignored SIGTERM for %d s; killing it", STOP_TIMEOUT)
+            child.kill()
+            child.wait()
+
+
+def _check_notification(config: cfg.ConfigOpts) -> None:
+    try:
+        DestinationPolicy(config.notification.allowed_destinations)
+    except ValueError as error:
+        sys.exit(f"zaqar-server: {error}")
+
+
 def websocket_main() -> None:
     """Entry point of the websocket child process started by :func:`main`."""
     _serve_websocket(sys.argv[1:])
@@ -134,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not transports:
         sys.exit("zaqar-server: [drivers] transport names no transport to serve.")
     _ensure_secret_key(config)
+    _check_notification(config)
     storage = load_driver(config)
     storage.prepare()
     storage.close()
@@ -141,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     websockets = None
     if "websocket" in transports:
         websockets = WebsocketProcesses(args, config["drivers:transport:websocket"].workers)
+    notifier = NotifierProcess(args) if config.notification.deliver else None
     try:
         if "wsgi" in transports:
             wsgi = config["drivers:transport:wsgi"]
@@ -152,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         # A gunicorn worker leaves run() through here too (gunicorn forks inside it):
         # only the master owns the websocket processes.
+        if notifier is not None and os.getpid() == master:
+            notifier.stop()
         if websockets is not None and os.getpid() == master:
             websockets.stop()
             if websockets.died.is_set():

@@ -16,6 +16,7 @@ from zaqar.conf import (
     default,
     drivers,
     gc,
+    notification,
     redis,
     signed_url,
     sqlalchemy,
@@ -25,7 +26,7 @@ from zaqar.conf import (
 )
 
 _MODULES = (default, drivers, transport, wsgi, websocket, sqlalchemy, redis, gc, signed_url,
-            cors, dashboard, bridge)
+            cors, dashboard, bridge, notification)
 
 
 # Upstream options kept for their names, whose feature is not implemented yet:

@@ -7,25 +7,20 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.functional.keystone.conftest import Client
-from tests.functional.websocket_client import connections
 
 
 @pytest.fixture
-def bobs_queue(zaqar, accounts, bob: Client) -> Iterator[str]:
-    """A queue of project B with two messages and a subscription (held by bob's
-    websocket connection: URI subscribers are refused until delivered)."""
+def bobs_queue(bob: Client) -> Iterator[str]:
+    """A queue of project B with two messages and a webhook subscription (to a loopback
+    subscriber the test server never sends to: it allows no destination)."""
     name = f"b-{uuid.uuid4().hex[:12]}"
     assert bob.put(f"/v2/queues/{name}", json={"owner": "bob"}).status_code == 201
     assert bob.post(f"/v2/queues/{name}/messages",
                     json={"messages": [{"body": "b1"}, {"body": "b2"}]}).status_code == 201
-    with connections(zaqar.ws_url) as open_client:
-        listener = open_client(project=accounts.project_b)
-        authenticated = listener.request(
-            "authenticate", headers={**listener.headers, "X-Auth-Token": accounts.bob})
-        assert authenticated.status == 200
-        subscribed = listener.request("subscription_create", {"queue_name": name, "ttl": 3600})
-        assert subscribed.status == 201, subscribed.document
-        yield name
+    subscribed = bob.post(f"/v2/queues/{name}/subscriptions",
+                          json={"subscriber": "http://127.0.0.1:9/bob", "ttl": 3600})
+    assert subscribed.status_code == 201, subscribed.text
+    yield name
 
 
 def snapshot(bob: Client, queue: str) -> tuple:

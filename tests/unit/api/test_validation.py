@@ -307,13 +307,21 @@ def test_defaults_of_features_not_delivered_are_accepted(validate):
     assert validate.metadata(dict(UPSTREAM_DEFAULTS)) == UPSTREAM_DEFAULTS
 
 
-@pytest.mark.parametrize(("key", "value", "feature"), [
-    ("_enable_encrypt_messages", True, "Message encryption"),
+def test_dead_letter_and_encryption_metadata_are_accepted(validate):
+    metadata = {"_dead_letter_queue": "dlq", "_max_claim_count": 0,
+                "_dead_letter_queue_messages_ttl": 60, "_enable_encrypt_messages": True}
+    assert validate.metadata(dict(metadata), queue="q") == metadata
+
+
+@pytest.mark.parametrize(("metadata", "fragment"), [
+    ({"_dead_letter_queue": "q"}, "may not be the queue itself"),
+    ({"_dead_letter_queue": 1}, "_dead_letter_queue"),
+    ({"_max_claim_count": -1}, "_max_claim_count must be an integer from 0"),
+    ({"_dead_letter_queue_messages_ttl": 59}, "from 60 to 1209600"),
 ])
-def test_metadata_turning_on_a_feature_not_delivered_is_refused(validate, key, value,
-                                                                 feature):
-    with pytest.raises(BadRequest, match=f"Not delivered yet: {feature}. Until then {key}"):
-        validate.metadata({key: value})
+def test_bad_dead_letter_metadata_is_refused(validate, metadata, fragment):
+    with pytest.raises(BadRequest, match=fragment):
+        validate.metadata(metadata, queue="q")
 
 
 def test_enable_encrypt_messages_must_be_a_boolean(validate):
@@ -437,9 +445,12 @@ def test_checksum_ignores_key_order(make_validator):
 
 # -- subscribers ----------------------------------------------------------------------
 
+@pytest.mark.parametrize("uri", ["http://example.com/hook", "https://example.com:8443/h?x=1"])
+def test_webhook_subscribers_are_accepted(validate, uri):
+    assert validate.subscriber(uri) == uri
+
+
 @pytest.mark.parametrize(("uri", "feature"), [
-    ("http://example.com/hook", "Webhook notification"),
-    ("https://example.com:8443/h?x=1", "Webhook notification"),
     ("mailto:ops@example.com", "E-mail notification"),
     ("trust+http://example.com", "Webhook notification with Keystone trusts"),
     ("trust+https://example.com/hook", "Webhook notification with Keystone trusts"),
@@ -463,10 +474,30 @@ def test_subscriber_of_another_type_is_refused_with_the_allowed_ones(validate, u
 
 def test_subscriber_types_follow_the_configuration(make_validator):
     validate = make_validator(subscriber_types=["https"])
-    with pytest.raises(BadRequest, match="Not delivered yet"):
-        validate.subscriber("https://example.com")
+    assert validate.subscriber("https://example.com") == "https://example.com"
     with pytest.raises(BadRequest, match="use one of: https.$"):
         validate.subscriber("http://example.com")
+
+
+@pytest.mark.parametrize(("options", "error"), [
+    ({"post_data": {"a": 1}}, "post_data must be a string"),
+    ({"post_headers": "X-A: 1"}, "post_headers must be an object of strings"),
+    ({"post_headers": {"X-A": 1}}, "post_headers must be an object of strings"),
+    ({"filter_policy": []}, "filter_policy must be a non-empty JSON object"),
+    ({"filter_policy": {"kind": "a"}}, "filter_policy.kind must be a non-empty list"),
+    ({"filter_policy": {"n": [{"numeric": [">>", 1]}]}}, "numeric in filter_policy.n"),
+    ({"filter_policy": {"n": [{"between": 1}]}}, "Unknown or malformed condition"),
+])
+def test_options_the_notifier_reads_must_have_their_types(validate, options, error):
+    with pytest.raises(BadRequest, match=error):
+        validate.subscription_options(options)
+
+
+def test_options_the_notifier_reads_pass_when_well_formed(validate):
+    options = {"post_data": '{"m": "$zaqar_message$"}', "post_headers": {"X-A": "1"},
+               "filter_policy": {"kind": ["order", {"prefix": "re"}],
+                                 "meta": {"n": [{"numeric": [">=", 1, "<", 5]}]}}}
+    assert validate.subscription_options(options) == options
 
 
 def test_subscription_options_must_be_an_object(validate):

@@ -1,0 +1,70 @@
+"""What every sender gets and gives back, and the documents it sends (upstream's)."""
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from zaqar.auth import signed_url
+from zaqar.storage.base import Message, Subscription
+
+# Upstream's Message_Type values.
+NOTIFICATION = "Notification"
+SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
+UNSUBSCRIBE_CONFIRMATION = "UnsubscribeConfirmation"
+# Delivery.notice values -> the Message_Type of the notice.
+NOTICES = {"confirm": SUBSCRIPTION_CONFIRMATION, "unsubscribe": UNSUBSCRIBE_CONFIRMATION}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one attempt went. ``retryable``: a failure the retry policy may try again
+    (the receiver unreachable, timed out or failing on its side); otherwise the message
+    is given up at once (refused by the receiver, or by allowed_destinations)."""
+
+    delivered: bool
+    retryable: bool = False
+    error: str | None = None
+
+
+DELIVERED = Outcome(True)
+
+
+class Sender(Protocol):
+    def send(self, subscription: Subscription, document: dict[str, Any]) -> Outcome:
+        """One attempt to deliver ``document`` (a notification or a notice); never
+        raises for the receiver's or the network's failures."""
+
+
+def notification(queue: str, message: Message) -> dict[str, Any]:
+    """Upstream's notification of one message: the message as posted, its type and its
+    queue."""
+    return {"ttl": message.ttl, "body": message.body, "Message_Type": NOTIFICATION,
+            "queue_name": queue}
+
+
+def notice(subscription: Subscription, kind: str, key: str) -> dict[str, Any]:
+    """Upstream's confirmation notice: a pre-signed URL (signed with ``key``) that lets
+    the subscriber confirm its subscription, or confirm it again after unsubscribing,
+    until the subscription expires."""
+    queue = subscription.source
+    expires = (datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+               + timedelta(seconds=max(subscription.ttl, 60)))
+    grant = signed_url.sign(key, queue, ["subscriptions"], ["PUT"], subscription.project,
+                            expires)
+    if kind == "unsubscribe":
+        text = (f"You have unsubscribed successfully to the queue: {queue}, you can "
+                "resubscribe it by using confirmed=True.")
+    else:
+        text = f"You have chosen to subscribe to the queue: {queue}"
+    return {
+        "Message_Type": NOTICES[kind],
+        "Message": text,
+        "URL-Signature": grant["signature"],
+        "URL-Methods": "PUT",
+        "URL-Paths": f"{signed_url.queue_path(queue, 'subscriptions')}",
+        "X-Project-ID": subscription.project,
+        "URL-Expires": grant["expires"],
+        "SubscribeBody": {"confirmed": True},
+        "UnsubscribeBody": {"confirmed": False},
+        "subscription_id": subscription.id,
+        "queue_name": queue,
+    }

@@ -1,0 +1,260 @@
+"""The delivery loop: every live subscription's due messages to its sender, in order.
+
+One scheduler thread looks at every subscription (``list_all``) each
+``[notification] poll_interval``, at once when the storage announces a post
+(``DataDriver.watch_posts``), and when a retry falls due; it hands each subscription
+with nothing in progress to a pool of ``max_notifier_workers`` threads, at most
+``max_deliveries_per_subscriber`` per subscriber URI. A worker then, for that one
+subscription:
+
+1. sends the confirmation notice it owes, if any (``Delivery.notice``);
+2. with ``require_confirmation``, if it is not confirmed, skips what was posted (as
+   upstream, which never notifies an unconfirmed subscriber);
+3. sends the messages after its cursor one by one, in post order, moving the cursor
+   past each once it is delivered or given up on.
+
+A failed attempt that the retry policy (:mod:`zaqar.notification.retry`) allows to
+repeat is repeated when its delay has passed, without holding a thread meanwhile; the
+messages after it wait (order per subscriber). Attempts, successes and the last error
+go to the subscription's delivery record. The cursor is stored after each message, so
+a notifier that dies delivers at most that message again when it starts over.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from oslo_config import cfg
+
+from zaqar.auth import secret_key
+from zaqar.notification import base, filters, retry
+from zaqar.storage import errors
+from zaqar.storage.base import DataDriver, Subscription, Watch
+
+LOG = logging.getLogger(__name__)
+PAGE_SIZE = 20  # messages a worker reads at once
+MAX_ERROR_LENGTH = 500  # characters of an error kept in the delivery record
+LIST_PAGE = 500  # subscriptions per list_all call
+
+
+@dataclass(slots=True)
+class PendingRetry:
+    """A failed attempt to be made again: at ``due`` (monotonic), its ``attempts``th."""
+
+    key: str  # the message id, or "notice"
+    attempts: int
+    due: float
+
+
+def _now_text() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Notifier:
+    """Deliver until :meth:`stop`. ``senders`` maps a subscriber's URI scheme to its
+    sender; subscriptions of other schemes (``websocket``) are left alone."""
+
+    def __init__(self, conf: cfg.ConfigOpts, storage: DataDriver,
+                 senders: dict[str, base.Sender],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        group = conf.notification
+        self._conf = conf
+        self._storage = storage
+        self._senders = senders
+        self._clock = clock
+        self._require_confirmation = group.require_confirmation
+        self._poll_interval = group.poll_interval
+        self._per_subscriber = group.max_deliveries_per_subscriber
+        self._pool = ThreadPoolExecutor(group.max_notifier_workers,
+                                        thread_name_prefix="zaqar-notifier")
+        self._lock = threading.Lock()
+        self._busy: set[str] = set()  # subscription ids a worker holds
+        self._in_progress: dict[str, int] = {}  # subscriber URI -> workers on it
+        self._retries: dict[str, PendingRetry] = {}  # subscription id -> its retry
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._watch: Watch | None = None
+
+    # -- the scheduler ------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Block delivering until :meth:`stop` is called (from another thread)."""
+        self._watch = self._storage.watch_posts(lambda _queue, _project: self._wake.set())
+        try:
+            while not self._stopping.is_set():
+                self._wake.clear()
+                try:
+                    self._schedule()
+                except self._storage.transient_errors as error:
+                    LOG.warning("Notifier: storage unavailable (%s); trying again", error)
+                except Exception:
+                    LOG.exception("Notifier: looking for deliveries failed")
+                self._wake.wait(self._next_wait())
+        finally:
+            if self._watch is not None:
+                self._watch.close()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    def _next_wait(self) -> float:
+        wait = self._poll_interval
+        now = self._clock()
+        with self._lock:
+            for pending in self._retries.values():
+                wait = min(wait, pending.due - now)
+        return max(wait, 0.0)
+
+    def _subscriptions(self) -> Iterator[Subscription]:
+        marker = None
+        while True:
+            page = self._storage.subscriptions.list_all(marker, LIST_PAGE)
+            yield from page
+            if len(page) < LIST_PAGE:
+                return
+            marker = page[-1].id
+
+    def _schedule(self) -> None:
+        now = self._clock()
+        live = set()
+        for subscription in self._subscriptions():
+            live.add(subscription.id)
+            if self._stopping.is_set():
+                return
+            if urlsplit(subscription.subscriber).scheme not in self._senders:
+                continue
+            if self._take(subscription, now):
+                self._pool.submit(self._work, subscription)
+        with self._lock:  # retries of subscriptions since deleted
+            for gone in set(self._retries) - live - self._busy:
+                del self._retries[gone]
+
+    def _take(self, subscription: Subscription, now: float) -> bool:
+        """Mark ``subscription`` busy, if it is free, due and its subscriber has room."""
+        with self._lock:
+            pending = self._retries.get(subscription.id)
+            if subscription.id in self._busy or (pending is not None and pending.due > now):
+                return False
+            held = self._in_progress.get(subscription.subscriber, 0)
+            if held >= self._per_subscriber:
+                return False
+            self._in_progress[subscription.subscriber] = held + 1
+            self._busy.add(subscription.id)
+            return True
+
+    def _release(self, subscription: Subscription) -> None:
+        with self._lock:
+            self._busy.discard(subscription.id)
+            held = self._in_progress[subscription.subscriber] - 1
+            if held:
+                self._in_progress[subscription.subscriber] = held
+            else:
+                del self._in_progress[subscription.subscriber]
+
+    # -- a worker -----------------------------------------------------------------------
+
+    def _work(self, subscription: Subscription) -> None:
+        more = False
+        try:
+            more = self._deliver(subscription)
+        except errors.DoesNotExist:
+            pass  # deleted (or its queue) while we worked: nothing more is owed
+        except self._storage.transient_errors as error:
+            LOG.warning("Notifier: storage unavailable for subscription %s (%s)",
+                        subscription.id, error)
+        except Exception:
+            LOG.exception("Notifier: delivering to subscription %s failed", subscription.id)
+        finally:
+            self._release(subscription)
+            if more:
+                self._wake.set()
+
+    def _deliver(self, subscription: Subscription) -> bool:
+        """Deliver what is due; True when more may be due at once (a full page, a retry
+        without delay, another subscriber waiting for room)."""
+        sender = self._senders[urlsplit(subscription.subscriber).scheme]
+        queue, project = subscription.source, subscription.project
+        policy = retry.choose(subscription.options.get("_retry_policy"),
+                              self._queue_policy(queue, project))
+        delivery = subscription.delivery
+        record = dict(delivery.record)
+        if delivery.notice in base.NOTICES:
+            document = base.notice(subscription, delivery.notice,
+                                   secret_key.load_or_create(self._conf))
+            if not self._attempt(subscription, sender, "notice", document, policy, record):
+                return self._retry_is_due(subscription)
+            self._storage.subscriptions.set_notice(queue, project, subscription.id, None)
+        messages = self._storage.messages.list(
+            queue, project, "", marker=delivery.cursor, limit=PAGE_SIZE, echo=True,
+            include_claimed=True, include_delayed=True)
+        cursor = delivery.cursor
+        if self._require_confirmation and not subscription.confirmed:
+            if messages:  # upstream never notifies an unconfirmed subscriber
+                self._record(subscription, messages[-1].id, record)
+            return len(messages) == PAGE_SIZE
+        wanted = filters.compile_policy(subscription.options.get("filter_policy"))
+        for message in messages:
+            if wanted(message.body) and not self._attempt(
+                    subscription, sender, message.id, base.notification(queue, message),
+                    policy, record):
+                self._record(subscription, cursor, record)
+                return self._retry_is_due(subscription)
+            cursor = message.id
+            self._record(subscription, cursor, record)
+        return len(messages) == PAGE_SIZE
+
+    def _queue_policy(self, queue: str, project: str) -> Any:
+        try:
+            return self._storage.queues.get_metadata(queue, project).get("_retry_policy")
+        except errors.QueueDoesNotExist:
+            return None
+
+    def _retry_is_due(self, subscription: Subscription) -> bool:
+        with self._lock:
+            pending = self._retries.get(subscription.id)
+            return pending is not None and pending.due <= self._clock()
+
+    def _record(self, subscription: Subscription, cursor: str | None,
+                record: dict[str, Any]) -> None:
+        self._storage.subscriptions.record_delivery(subscription.source, subscription.project,
+                                                    subscription.id, cursor, record)
+
+    def _attempt(self, subscription: Subscription, sender: base.Sender, key: str,
+                 document: dict[str, Any], policy: dict[str, Any],
+                 record: dict[str, Any]) -> bool:
+        """One attempt of ``document``; True once it is done with (delivered or given
+        up), False when it is to be tried again later (then a retry is pending)."""
+        with self._lock:
+            pending = self._retries.pop(subscription.id, None)
+        attempts = pending.attempts if pending is not None and pending.key == key else 0
+        outcome = sender.send(subscription, document)
+        attempts += 1
+        record["attempts"] = record.get("attempts", 0) + 1
+        if outcome.delivered:
+            record["delivered"] = record.get("delivered", 0) + 1
+            record["last_success"] = _now_text()
+            return True
+        error = (outcome.error or "failed")[:MAX_ERROR_LENGTH]
+        record["last_error"] = error
+        record["last_error_at"] = _now_text()
+        delays = retry.delays(policy)
+        if outcome.retryable and attempts <= len(delays):
+            due = self._clock() + delays[attempts - 1]
+            with self._lock:
+                self._retries[subscription.id] = PendingRetry(key, attempts, due)
+            LOG.info("Notifier: %s to %s failed (%s); attempt %d in %.0f s", key,
+                     subscription.subscriber, error, attempts + 1, delays[attempts - 1])
+            return False
+        record["given_up"] = record.get("given_up", 0) + 1
+        LOG.warning("Notifier: gave up %s to %s of queue %r after %d attempt(s): %s", key,
+                    subscription.subscriber, subscription.source, attempts, error)
+        return True

@@ -1,0 +1,54 @@
+"""The notifier process: its senders, by subscriber scheme, and its life until SIGTERM."""
+import logging
+import os
+import signal
+import threading
+from typing import Any
+
+from oslo_config import cfg
+
+from zaqar.notification.base import Sender
+from zaqar.notification.destinations import DestinationPolicy
+from zaqar.notification.notifier import Notifier
+from zaqar.notification.webhook import WebhookSender
+from zaqar.storage import load_driver
+
+LOG = logging.getLogger(__name__)
+
+
+def senders(conf: cfg.ConfigOpts) -> dict[str, Sender]:
+    """Raises ValueError for a malformed ``[notification] allowed_destinations``."""
+    webhook = WebhookSender(conf, DestinationPolicy(conf.notification.allowed_destinations))
+    return {"http": webhook, "https": webhook}
+
+
+def _stop_when_orphaned(notifier: Notifier) -> None:
+    """Stop once the zaqar-server that started this process is gone (killed without a
+    chance to stop it): the server started again would run a second notifier."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        threading.Event().wait(1.0)
+    LOG.warning("zaqar-server (process %d) is gone; the notifier stops", parent)
+    notifier.stop()
+
+
+def serve(conf: cfg.ConfigOpts) -> None:
+    """Deliver until SIGTERM or SIGINT; returns once in-flight deliveries are done."""
+    storage = load_driver(conf)
+    notifier = Notifier(conf, storage, senders(conf))
+
+    def _stop(*_: Any) -> None:
+        notifier.stop()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop)
+    threading.Thread(target=_stop_when_orphaned, args=(notifier,), name="zaqar-parent-watch",
+                     daemon=True).start()
+    if not conf.notification.allowed_destinations:
+        LOG.warning("[notification] allowed_destinations is empty: no webhook will be "
+                    "sent (each refusal is logged and recorded on its subscription).")
+    LOG.info("Delivering notifications (%d threads)", conf.notification.max_notifier_workers)
+    try:
+        notifier.run()
+    finally:
+        storage.close()
