@@ -248,7 +248,8 @@ class Validator:
         for key, (low, high) in ranges.items():
             if key in meta:
                 self.document_int(meta, key, 0, low, high)
-        if not isinstance(meta.get("_enable_encrypt_messages", False), bool):
+        encrypt = meta.get("_enable_encrypt_messages")
+        if encrypt is not None and not isinstance(encrypt, bool):
             raise BadRequest("The value of _enable_encrypt_messages must be true or false.")
         retry_policy(meta)
 
