@@ -3,6 +3,7 @@ import time
 
 from zaqar.api import render
 from zaqar.api.base import Actions
+from zaqar.api.encryption import cipher_for
 from zaqar.api.errors import BadRequest
 from zaqar.api.queues import cached_metadata
 from zaqar.api.request import Response, ScopedRequest
@@ -33,6 +34,7 @@ class ClaimActions(Actions):
                                            self._dead_letter(queue, req.project))
         if claim is None:
             return Response(204)
+        cipher_for(self.conf).open_messages(req.project, claim.messages)
         at = time.time()
         messages = [render.message(queue, msg, at, claim.id) for msg in claim.messages]
         return Response(201, {"claim_id": claim.id, "messages": messages},
@@ -52,6 +54,7 @@ class ClaimActions(Actions):
         queue = self.validate.queue_name(req.params.get("queue_name"))
         claim_id = self.validate.named_id(req.params, "claim_id")
         claim = self.storage.claims.get(queue, req.project, claim_id)
+        cipher_for(self.conf).open_messages(req.project, claim.messages)
         return Response(200, render.claim(queue, claim, time.time()),
                         {"Content-Location": render.claim_href(queue, claim_id)})
 

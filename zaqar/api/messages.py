@@ -3,6 +3,7 @@ import time
 
 from zaqar.api import render
 from zaqar.api.base import Actions
+from zaqar.api.encryption import BodyCipher, Unreadable, UnreadableMessage, cipher_for
 from zaqar.api.errors import BadRequest, NotFound
 from zaqar.api.queues import cached_metadata
 from zaqar.api.request import Response, ScopedRequest
@@ -10,11 +11,17 @@ from zaqar.storage import errors as storage_errors
 
 
 class MessageActions(Actions):
+    @property
+    def cipher(self) -> BodyCipher:
+        return cipher_for(self.conf)
+
     def message_post(self, req: ScopedRequest) -> Response:
         """Post a batch; the queue is created if it does not exist (v2's lazy queues)."""
         queue = self.validate.queue_name(req.params.get("queue_name"))
         meta = cached_metadata(self, queue, req.project)
         batch = self.validate.messages(req.params.get("messages"), meta, req.body_size)
+        if meta.get("_enable_encrypt_messages") is True:
+            batch = self.cipher.seal_batch(req.project, batch)
         ids = self.storage.messages.post(queue, req.project, batch, req.client_id)
         location = f"{render.queue_href(queue)}/messages?ids={','.join(ids)}"
         return Response(201, {"resources": [render.message_href(queue, i) for i in ids],
@@ -28,8 +35,9 @@ class MessageActions(Actions):
         echo = v.flag(req.params, "echo")
         include_claimed = v.flag(req.params, "include_claimed")
         include_delayed = v.flag(req.params, "include_delayed")
-        found = self.storage.messages.list(queue, req.project, req.client_id, marker, limit, echo,
-                                           include_claimed, include_delayed)
+        found = self.cipher.open_messages(req.project, self.storage.messages.list(
+            queue, req.project, req.client_id, marker, limit, echo, include_claimed,
+            include_delayed))
         at = time.time()
         links = render.next_link(f"{render.V2}/queues/{queue}/messages", {
             "marker": found[-1].id, "limit": limit, "echo": echo,
@@ -43,6 +51,10 @@ class MessageActions(Actions):
         queue = self.validate.queue_name(req.params.get("queue_name"))
         message_id = self.validate.named_id(req.params, "message_id")
         found = self.storage.messages.get(queue, req.project, message_id)
+        body = self.cipher.open(req.project, found.body)
+        if isinstance(body, Unreadable):
+            raise UnreadableMessage(message_id, body)
+        found.body = body
         return Response(200, render.message(queue, found))
 
     def message_get_many(self, req: ScopedRequest) -> Response:
@@ -51,7 +63,8 @@ class MessageActions(Actions):
         ids = self.validate.id_list(req.params, "message_ids")
         if ids is None:
             raise BadRequest("message_ids is required: a list of message ids.")
-        found = self.storage.messages.bulk_get(queue, req.project, ids)
+        found = self.cipher.open_messages(
+            req.project, self.storage.messages.bulk_get(queue, req.project, ids))
         if not found:
             raise NotFound(f"No messages with ids {', '.join(ids)} in queue {queue!r}.",
                            "Messages not found")
@@ -106,6 +119,7 @@ class MessageActions(Actions):
     def _pop(self, queue: str, req: ScopedRequest) -> Response:
         limit = self.validate.query_int(req.params, "pop", 1, 1,
                                         self.limits.max_messages_per_claim_or_pop)
-        popped = self.storage.messages.pop(queue, req.project, limit)
+        popped = self.cipher.open_messages(
+            req.project, self.storage.messages.pop(queue, req.project, limit))
         at = time.time()
         return Response(200, {"messages": [render.popped(msg, at) for msg in popped]})

@@ -5,6 +5,7 @@ from typing import Any
 
 from zaqar.api import render
 from zaqar.api.base import Actions
+from zaqar.api.encryption import KeyUnavailable, cipher_for
 from zaqar.api.errors import BadRequest, Conflict
 from zaqar.api.request import Response, ScopedRequest
 from zaqar.storage.errors import QueueDoesNotExist
@@ -46,6 +47,7 @@ class QueueActions(Actions):
     def queue_create(self, req: ScopedRequest) -> Response:
         name = self.validate.queue_name(req.params.get("queue_name"))
         metadata = self.validate.metadata(req.params.get("metadata"), req.body_size, name)
+        self._check_encryption(metadata)
         created = self.storage.queues.create(name, req.project, metadata)
         self.metadata_cache.forget(req.project, name)
         return Response(201 if created else 204, headers={"Location": render.queue_href(name)})
@@ -104,9 +106,19 @@ class QueueActions(Actions):
                 metadata[key] = value
         if changes:
             self.validate.metadata(metadata, queue=name)
+            self._check_encryption(metadata)
             self.storage.queues.set_metadata(name, req.project, metadata)
             self.metadata_cache.forget(req.project, name)
         return Response(200, self.with_defaults(metadata))
+
+    def _check_encryption(self, metadata: dict[str, Any]) -> None:
+        """A queue may turn encryption on only when a key can be had (configured, or
+        generated now). Raises BadRequest naming the option to set."""
+        if metadata.get("_enable_encrypt_messages") is True:
+            try:
+                cipher_for(self.conf).require_key()
+            except KeyUnavailable as error:
+                raise BadRequest(f"_enable_encrypt_messages cannot be true: {error}") from None
 
     @staticmethod
     def _patch_operation(operation: Any) -> tuple[str, str, Any]:
@@ -140,6 +152,7 @@ class QueueActions(Actions):
         messages: dict[str, Any] = {"free": stats.free, "claimed": stats.claimed,
                                     "total": stats.total}
         if stats.oldest and stats.newest:
+            cipher_for(self.conf).open_messages(req.project, [stats.oldest, stats.newest])
             messages["oldest"] = render.stats_end(name, stats.oldest, at)
             messages["newest"] = render.stats_end(name, stats.newest, at)
         return Response(200, {"messages": messages})

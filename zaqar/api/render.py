@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from zaqar.api.encryption import Unreadable
 from zaqar.storage.base import Claim, Message, Subscription
 
 V2 = "/v2"
@@ -48,11 +49,26 @@ def message(queue: str, msg: Message, at: float | None = None,
         "age": max(0, int(at - msg.created)),
         "body": msg.body,
     }
+    _unreadable(doc, msg)
     if msg.checksum:
         doc["checksum"] = msg.checksum
     if msg.claim_id:
         doc["claim_id"] = msg.claim_id
     return doc
+
+
+def _unreadable(doc: dict[str, Any], msg: Message) -> None:
+    """A body that did not open (zaqar.api.encryption): null, with an error for this
+    message alone, so the others of a page or claim still read."""
+    if isinstance(msg.body, Unreadable):
+        doc["body"] = None
+        doc["error"] = unreadable_error(msg.id, msg.body)
+
+
+def unreadable_error(message_id: str, body: Unreadable) -> dict[str, str]:
+    return {"title": "Message body unreadable",
+            "description": f"The body of message {message_id!r} cannot be decrypted: "
+                           f"{body.reason}."}
 
 
 def claim(queue: str, found: Claim, at: float) -> dict[str, Any]:
@@ -80,13 +96,17 @@ def subscription(found: Subscription, at: float) -> dict[str, Any]:
 def popped(msg: Message, at: float) -> dict[str, Any]:
     """A popped message as upstream shows it: no href (it is gone), with the claim
     fields of its stored record (``claim_id`` null: nothing holds a popped message)."""
-    return {"id": msg.id, "age": max(0, int(at - msg.created)), "ttl": msg.ttl,
-            "body": msg.body, "claim_id": msg.claim_id, "claim_count": msg.claim_count}
+    doc = {"id": msg.id, "age": max(0, int(at - msg.created)), "ttl": msg.ttl,
+           "body": msg.body, "claim_id": msg.claim_id, "claim_count": msg.claim_count}
+    _unreadable(doc, msg)
+    return doc
 
 
 def stats_end(queue: str, msg: Message, at: float) -> dict[str, Any]:
     """The oldest or newest message of the stats: upstream's REST keys (``href``) and
     websocket keys (``id``) together, so readers of either find theirs."""
-    return {"id": msg.id, "age": max(0, int(at - msg.created)), "ttl": msg.ttl,
-            "body": msg.body, "claim_id": msg.claim_id, "claim_count": msg.claim_count,
-            "created": iso8601(msg.created), "href": message_href(queue, msg.id)}
+    doc = {"id": msg.id, "age": max(0, int(at - msg.created)), "ttl": msg.ttl,
+           "body": msg.body, "claim_id": msg.claim_id, "claim_count": msg.claim_count,
+           "created": iso8601(msg.created), "href": message_href(queue, msg.id)}
+    _unreadable(doc, msg)
+    return doc

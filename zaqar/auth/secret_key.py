@@ -34,18 +34,27 @@ def load_or_create(conf: cfg.ConfigOpts) -> str:
     configured: str | None = conf.signed_url.secret_key
     if configured:
         return configured
-    path = key_path(conf)
+    return generated(key_path(conf), "pre-signed URL key", "[signed_url] secret_key",
+                     "URLs signed so far stop working")
+
+
+def generated(path: Path, what: str, option: str, loss: str) -> str:
+    """The random key kept in ``path``, generated now if there is none yet (atomically,
+    mode 0600, never replaced: see the module's docstring). Other generated keys (the
+    message encryption key, zaqar.api.encryption) are kept the same way.
+
+    Raises SecretKeyError naming ``what`` the key is for, the ``option`` that configures
+    it instead, and the ``loss`` that deleting a broken key file means.
+    """
     try:
         if not path.exists():
             _create(path)
         key = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as error:
-        raise SecretKeyError(f"Cannot keep the generated pre-signed URL key in {path} "
-                             f"({error}); set [signed_url] secret_key or make "
-                             "[DEFAULT] data_dir writable.") from None
+        raise SecretKeyError(f"Cannot keep the generated {what} in {path} ({error}); set "
+                             f"{option} or make [DEFAULT] data_dir writable.") from None
     if not key:
-        raise SecretKeyError(f"{path} holds no key; delete it (URLs signed so far stop "
-                             "working) or set [signed_url] secret_key.")
+        raise SecretKeyError(f"{path} holds no key; delete it ({loss}) or set {option}.")
     return key
 
 
@@ -57,7 +66,7 @@ def _create(path: Path) -> None:
     reader ever sees a half-written key.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{KEY_FILE}.")
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(descriptor, "w", encoding="ascii") as file:  # mkstemp: mode 0600
             file.write(secrets.token_hex(32) + "\n")

@@ -39,6 +39,21 @@ OPTS = [
                help="How strictly the Client-ID header is checked."),
     cfg.IntOpt("min_length_client_id", default=10,
                help="Shortest Client-ID accepted when client_id_uuid_safe is off."),
+    cfg.StrOpt("message_encryption_algorithms", default="AES256", choices=[
+        ("AES256", "AES-256-GCM, a random nonce per message")],
+               help="How the bodies of queues with _enable_encrypt_messages are encrypted "
+                    "at rest."),
+    cfg.StrOpt("message_encryption_key", secret=True,
+               help="The key of message encryption: any string (its SHA-256 is the AES "
+                    "key, as upstream derives it). Unset: a random key is generated once "
+                    "into [DEFAULT] data_dir (message_encryption_key, mode 0600) when a "
+                    "queue first enables encryption; every node needs the same key, so "
+                    "set it for more than one. Upstream's default, the public 'AES256', "
+                    "is no key."),
+    cfg.ListOpt("message_encryption_old_keys", default=[], secret=True,
+                help="Keys that bodies encrypted before a key rotation were sealed "
+                     "with: they are still read, and new bodies use "
+                     "message_encryption_key."),
     cfg.IntOpt("max_length_client_id", default=36,
                help="Longest Client-ID accepted when client_id_uuid_safe is off."),
 ]
