@@ -293,7 +293,9 @@ class Validator:
                                   self.limits.max_message_delay)
         checksum = None
         if self.enable_checksum:
-            encoded = json.dumps(item["body"], sort_keys=True).encode()
+            # Upstream's digest (storage.utils.get_checksum): the body's JSON as
+            # json.dumps writes it, keys in the order posted, which reads give back.
+            encoded = json.dumps(item["body"]).encode()
             checksum = "MD5:" + hashlib.md5(encoded, usedforsecurity=False).hexdigest()
         return NewMessage(body=item["body"], ttl=ttl, delay=delay, checksum=checksum)
 
