@@ -9,7 +9,7 @@ from oslo_config import cfg
 from zaqar import codec
 from zaqar.api import Api, errors
 from zaqar.auth import keystone
-from zaqar.transport.wsgi import dashboard
+from zaqar.transport.wsgi import dashboard, openapi
 from zaqar.transport.wsgi.documents import VersionsResource
 from zaqar.transport.wsgi.negotiation import RequireJson
 from zaqar.transport.wsgi.resources import ActionResource
@@ -58,6 +58,7 @@ def create_app(api: Api, conf: cfg.ConfigOpts) -> falcon.App:
     app.add_error_handler(errors.ApiError, _render_api_error)
     app.set_error_serializer(_render_http_error)
     app.add_route("/", VersionsResource())
+    app.add_route(openapi.PATH, openapi.OpenApiResource(conf.admin_mode))
     limit = body_limit(conf)
     for path, methods in build_routes(conf.admin_mode).items():
         app.add_route(path, ActionResource(api, methods, limit))
@@ -71,7 +72,8 @@ def create_wsgi_app(api: Api, conf: cfg.ConfigOpts) -> WSGIApplication:
     need no token) when ``[cors] allowed_origin`` is set."""
     app: WSGIApplication = create_app(api, conf)
     if conf.auth_strategy == "keystone":
-        app = dashboard.outside_auth(keystone.protect(app, conf), app)
+        app = openapi.outside_auth(dashboard.outside_auth(keystone.protect(app, conf), app),
+                                   app)
     if conf.cors.allowed_origin:
         from oslo_middleware import cors
 

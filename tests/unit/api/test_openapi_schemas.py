@@ -1,0 +1,40 @@
+"""The OpenAPI document's data (zaqar/api/openapi_schemas.py) covers the action registry,
+and the document (zaqar/transport/wsgi/openapi.py) every route the server serves."""
+import pytest
+
+from zaqar.api.openapi_schemas import OPERATIONS
+from zaqar.api.registry import ACTIONS
+from zaqar.transport.wsgi import openapi
+from zaqar.transport.wsgi.routes import build_routes
+
+
+def test_every_rest_action_has_its_operation_data_and_no_other():
+    assert set(OPERATIONS) == {action.name for action in ACTIONS if action.rest}
+
+
+@pytest.mark.parametrize("admin_mode", [False, True])
+def test_the_document_has_every_path_and_method_of_the_routes(admin_mode):
+    document = openapi.document(admin_mode)
+    served = {(path, method.lower()) for path, methods in build_routes(admin_mode).items()
+              for method in methods}
+    documented = {(path, method) for path, item in document["paths"].items()
+                  for method in item if method != "parameters"}
+    assert documented == served
+
+
+def test_path_fields_are_declared_and_every_error_is_the_error_document():
+    document = openapi.document()
+    for path, item in document["paths"].items():
+        fields = {p["name"] for p in item.get("parameters", ())}
+        assert fields == set(openapi._FIELD.findall(path)), path
+        for method, operation in item.items():
+            if method in ("parameters", "head"):
+                continue
+            error = operation["responses"]["4XX"]["content"]["application/json"]["schema"]
+            assert error == {"$ref": "#/components/schemas/Error"}
+    assert document["components"]["schemas"]["Error"]["required"] == ["title", "description"]
+
+
+def test_only_admin_mode_documents_health():
+    assert "/v2/health" not in openapi.document(False)["paths"]
+    assert set(openapi.document(True)["paths"]["/v2/health"]) == {"get", "head"}
