@@ -39,6 +39,9 @@ _HEADERS = [
 ]
 
 
+_UNDESCRIBED = schemas.Operation({200: {}, 201: {}, 204: None})
+
+
 def document(admin_mode: bool = False) -> dict[str, Any]:
     """The OpenAPI document of what a server in ``admin_mode`` (or not) serves."""
     paths: dict[str, Any] = {}
@@ -64,7 +67,9 @@ def document(admin_mode: bool = False) -> dict[str, Any]:
 
 def _operation(method: str, route: Route) -> dict[str, Any]:
     names = [route.action, *(action for _, action, _ in route.selected)]
-    specs = [schemas.OPERATIONS[name] for name in names]
+    # An action without its data yet (tests/unit/api/test_openapi_schemas.py fails for
+    # it) is documented loosely rather than keeping the server from starting.
+    specs = [schemas.OPERATIONS.get(name, _UNDESCRIBED) for name in names]
     query: dict[str, schemas.Schema] = {}
     for spec in specs:
         query.update(spec.query)
