@@ -7,7 +7,10 @@ in CI a missing server is a broken setup, never a pass.
 Every test session works in a private namespace of each engine, so concurrent test runs
 on one server never see each other: a schema (PostgreSQL), a database (MariaDB), a file
 (SQLite), a key prefix (Redis: ``SESSION`` in the database of ``ZAQAR_TEST_REDIS_URI``,
-15 unless set; the database is not flushed, only the session's keys are deleted).
+15 unless set; the database is not flushed, only the session's keys are deleted), a
+database (MongoDB: ``SESSION`` on the server of ``ZAQAR_TEST_MONGODB_URI``; unset, a
+MongoDB wire-protocol stand-in from PyPI started on a free loopback port, see
+tests/storage/mongodb/standin.py).
 Between tests, ``Engine.reset`` empties the session's namespace: SQL deletes the rows,
 Redis deletes the keys under the prefix.
 """
@@ -19,12 +22,14 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pymongo
 import pytest
 import redis
 import sqlalchemy as sa
 
 from zaqar import conf as zaqar_conf
 from zaqar.storage.base import DataDriver
+from zaqar.storage.mongodb import documents as mongodb_documents
 from zaqar.storage.redis import connection
 from zaqar.storage.sqlalchemy import tables
 
@@ -209,6 +214,73 @@ def _delete_session_keys(client: redis.Redis) -> None:
         client.unlink(*batch)
 
 
+class MongoEngine(Engine):
+    """A real MongoDB where ``ZAQAR_TEST_MONGODB_URI`` names one; else the stand-in
+    (tests/storage/mongodb/standin.py), started when first needed and stopped with the
+    session. Its URI is then put in the environment, so spawned processes use it too."""
+
+    group = "drivers:message_store:mongodb"
+    announces_posts = True
+
+    @property
+    def uri(self) -> str | None:
+        from tests.storage.mongodb import standin
+        return os.environ.get(self.uri_env) or standin.uri()
+
+    def conf_groups(self) -> dict[str, dict[str, Any]]:
+        return {"drivers": {"message_store": "mongodb"},
+                self.group: {"uri": self.uri, "database": SESSION}}
+
+    def check_reachable(self) -> None:
+        from tests.storage.mongodb import standin
+        if not os.environ.get(self.uri_env):
+            try:
+                os.environ[self.uri_env] = standin.start()
+            except standin.Unavailable as error:
+                unavailable(self, str(error))
+        client = self._probe()
+        try:
+            client.admin.command("ping")
+        except pymongo.errors.PyMongoError as error:
+            unavailable(self, str(error).splitlines()[0])
+        finally:
+            client.close()
+
+    @contextmanager
+    def scratch_namespace(self) -> Iterator[None]:
+        """The session's database, dropped at the end; the stand-in, if started, stopped."""
+        from tests.storage.mongodb import standin
+        started_here = not os.environ.get(self.uri_env)
+        try:
+            yield
+        finally:
+            if self.uri:
+                client = self._probe()
+                try:
+                    client.drop_database(SESSION)
+                except pymongo.errors.PyMongoError:
+                    pass  # unreachable: its tests reported it
+                finally:
+                    client.close()
+            if started_here and standin.uri():
+                os.environ.pop(self.uri_env, None)
+                standin.stop()
+
+    def start_empty(self) -> None:
+        client = self._probe()
+        try:
+            client.drop_database(SESSION)
+        finally:
+            client.close()
+
+    def reset(self, driver: DataDriver) -> None:
+        for name in mongodb_documents.INDEXES:
+            driver.db[name].delete_many({})
+
+    def _probe(self) -> pymongo.MongoClient:
+        return pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=2000)
+
+
 SQL_ENGINES: tuple[Engine, ...] = (
     SqlEngine("sqlite", "ZAQAR_TEST_SQLITE_URI", None),  # None: a fresh file per session
     SqlEngine("postgresql", "ZAQAR_TEST_POSTGRESQL_URI",
@@ -216,7 +288,8 @@ SQL_ENGINES: tuple[Engine, ...] = (
     SqlEngine("mysql", "ZAQAR_TEST_MYSQL_URI", "mysql+pymysql://root@127.0.0.1:3306/test"),
 )
 REDIS = RedisEngine("redis", "ZAQAR_TEST_REDIS_URI", "redis://127.0.0.1:6379/15")
-ENGINES: tuple[Engine, ...] = (*SQL_ENGINES, REDIS)
+MONGODB = MongoEngine("mongodb", "ZAQAR_TEST_MONGODB_URI", None)
+ENGINES: tuple[Engine, ...] = (*SQL_ENGINES, REDIS, MONGODB)
 
 
 def by_name(name: str) -> Engine:

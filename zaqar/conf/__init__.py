@@ -16,6 +16,7 @@ from zaqar.conf import (
     default,
     drivers,
     gc,
+    mongodb,
     notification,
     redis,
     signed_url,
@@ -25,8 +26,8 @@ from zaqar.conf import (
     wsgi,
 )
 
-_MODULES = (default, drivers, transport, wsgi, websocket, sqlalchemy, redis, gc, signed_url,
-            cors, dashboard, bridge, notification)
+_MODULES = (default, drivers, transport, wsgi, websocket, sqlalchemy, redis, mongodb, gc,
+            signed_url, cors, dashboard, bridge, notification)
 
 
 # Upstream options kept for their names, whose feature is not implemented yet:

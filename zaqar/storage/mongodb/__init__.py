@@ -1,0 +1,1 @@
+"""The MongoDB data driver (pymongo)."""
