@@ -20,6 +20,7 @@ from zaqar.api.queues import QueueActions
 from zaqar.api.request import Request, Response, ScopedRequest
 from zaqar.api.share import ShareActions
 from zaqar.api.subscriptions import SubscriptionActions
+from zaqar.api.topics import TopicActions
 from zaqar.api.validation import Validator
 from zaqar.storage import errors as storage_errors
 from zaqar.storage.base import DataDriver
@@ -62,7 +63,7 @@ class Api:
         metadata_cache = QueueMetadataCache(conf.transport.queue_metadata_cache_ttl)
         groups = [cls(storage, self.validate, conf, metadata_cache) for cls in (
             QueueActions, MessageActions, ClaimActions, SubscriptionActions, HealthActions,
-            ShareActions)]
+            ShareActions, TopicActions)]
         # Every name the websocket API answers to (aliases included) -> its handler.
         self.actions: dict[str, Callable[[ScopedRequest], Response]] = {}
         for action in registry.served(conf.admin_mode):

@@ -18,6 +18,7 @@ from typing import Literal
 
 V2 = "/v2"
 Q = "/v2/queues/{queue_name}"
+T = "/v2/topics/{topic_name}"
 JSON_PATCH = "application/openstack-messaging-v2.0-json-patch"
 
 # Policy check strings.
@@ -169,6 +170,51 @@ ACTIONS: tuple[Action, ...] = (
     Action("subscription_confirm", "subscription:confirm", "Confirm a subscription.",
            (Endpoint("PUT", f"{Q}/subscriptions/{{subscription_id}}/confirm", body="merge"),),
            signed=("PUT", "subscriptions")),
+    # -- topics (zaqar.api.topics): upstream's REST routes and rules; its websocket and
+    # home document have none, its messages and subscriptions use the queues' rules ---
+    Action("topic_list", "topics:get_all", "List topics.",
+           (Endpoint("GET", f"{V2}/topics"),)),
+    Action("topic_get", "topics:get", "Get a topic's metadata.",
+           (Endpoint("GET", T),)),
+    Action("topic_create", "topics:create", "Create a topic.",
+           (Endpoint("PUT", T, body="metadata"),)),
+    Action("topic_delete", "topics:delete", "Delete a topic.",
+           (Endpoint("DELETE", T),)),
+    Action("topic_update", "topics:update", "Update a topic's metadata (JSON patch).",
+           (Endpoint("PATCH", T, body="patch", content_type=JSON_PATCH),)),
+    Action("topic_get_stats", "topics:stats", "Get a topic's statistics.",
+           (Endpoint("GET", f"{T}/stats"),)),
+    Action("topic_purge", "topics:purge", "Purge a topic's messages and/or subscriptions.",
+           (Endpoint("POST", f"{T}/purge", body="merge", required=("resource_types",)),)),
+    Action("topic_message_post", "messages:create",
+           "Post messages to a topic (each goes to every subscription of it).",
+           (Endpoint("POST", f"{T}/messages", body="merge"),)),
+    Action("topic_message_list", "messages:get_all", "List a topic's messages.",
+           (Endpoint("GET", f"{T}/messages"),)),
+    Action("topic_message_get_many", "messages:get_all", "Get several messages of a topic.",
+           (Endpoint("GET", f"{T}/messages", query_names=_IDS, selected_by="ids"),)),
+    Action("topic_message_delete_many", "messages:delete_all",
+           "Delete messages of a topic by id.",
+           (Endpoint("DELETE", f"{T}/messages", query_names=_IDS),)),
+    Action("topic_message_get", "messages:get", "Get a message of a topic.",
+           (Endpoint("GET", f"{T}/messages/{{message_id}}"),)),
+    Action("topic_message_delete", "messages:delete", "Delete a message of a topic.",
+           (Endpoint("DELETE", f"{T}/messages/{{message_id}}"),)),
+    Action("topic_subscription_list", "subscription:get_all", "List a topic's subscriptions.",
+           (Endpoint("GET", f"{T}/subscriptions"),)),
+    Action("topic_subscription_create", "subscription:create", "Subscribe to a topic.",
+           (Endpoint("POST", f"{T}/subscriptions", body="merge"),)),
+    Action("topic_subscription_get", "subscription:get", "Get a subscription of a topic.",
+           (Endpoint("GET", f"{T}/subscriptions/{{subscription_id}}"),)),
+    Action("topic_subscription_update", "subscription:update",
+           "Update a subscription of a topic.",
+           (Endpoint("PATCH", f"{T}/subscriptions/{{subscription_id}}", body="merge"),)),
+    Action("topic_subscription_delete", "subscription:delete",
+           "Delete a subscription of a topic.",
+           (Endpoint("DELETE", f"{T}/subscriptions/{{subscription_id}}"),)),
+    Action("topic_subscription_confirm", "subscription:confirm",
+           "Confirm a subscription of a topic.",
+           (Endpoint("PUT", f"{T}/subscriptions/{{subscription_id}}/confirm", body="merge"),)),
     # -- the service ------------------------------------------------------------------
     Action("ping", "ping:get", "Check that the service answers.",
            (Endpoint("GET", f"{V2}/ping", home=Relation("rel/ping")),

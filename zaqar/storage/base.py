@@ -56,6 +56,27 @@ def body_value(stored: str | bytes) -> Any:
     return SealedBody(stored) if stored.startswith(SEALED_PREFIX) else json.loads(stored)
 
 
+# Topics (zaqar.api.topics) are stored as queues of a project of their own: the
+# project's id behind this prefix. Client project ids are printable, so no client
+# project starts with it. Stored project ids are up to MAX_STORED_PROJECT characters.
+TOPIC_PROJECT_PREFIX = "\x1ftopics\x1f"
+MAX_PROJECT = 256
+MAX_STORED_PROJECT = MAX_PROJECT + len(TOPIC_PROJECT_PREFIX)
+
+
+def topic_project(project: str) -> str:
+    """The project a project's topics are stored in."""
+    return TOPIC_PROJECT_PREFIX + project
+
+
+def owner_project(stored: str) -> tuple[str, bool]:
+    """(the client's project, whether it holds topics) of a stored project id: what the
+    notifier shows subscribers of a topic."""
+    if stored.startswith(TOPIC_PROJECT_PREFIX):
+        return stored[len(TOPIC_PROJECT_PREFIX):], True
+    return stored, False
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     """Where a claim sends the messages of a queue claimed too often (upstream's queue

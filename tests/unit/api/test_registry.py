@@ -21,9 +21,16 @@ UPSTREAM_WEBSOCKET_ACTIONS = {
     "message_delete_many", "claim_create", "claim_get", "claim_update", "claim_delete",
     "subscription_list", "subscription_create", "subscription_delete", "subscription_get",
 }
-# Upstream's REST routes (zaqar/transport/wsgi/v2/__init__.py), pools, flavors and
-# topics aside.
+T = "/v2/topics/{topic_name}"
+# Upstream's REST routes (zaqar/transport/wsgi/v2/__init__.py), pools and flavors aside.
 UPSTREAM_REST = {
+    ("GET", "/v2/topics"), *((m, T) for m in ("GET", "PUT", "PATCH", "DELETE")),
+    ("GET", f"{T}/stats"), ("POST", f"{T}/purge"),
+    *((m, f"{T}/messages") for m in ("GET", "POST", "DELETE")),
+    *((m, f"{T}/messages/{{message_id}}") for m in ("GET", "DELETE")),
+    *((m, f"{T}/subscriptions") for m in ("GET", "POST")),
+    *((m, f"{T}/subscriptions/{{subscription_id}}") for m in ("GET", "PATCH", "DELETE")),
+    ("PUT", f"{T}/subscriptions/{{subscription_id}}/confirm"),
     ("GET", "/v2/"), ("GET", "/v2/ping"), ("HEAD", "/v2/ping"), ("GET", "/v2/health"),
     ("HEAD", "/v2/health"), ("GET", "/v2/queues"),
     *((m, "/v2/queues/{queue_name}") for m in ("GET", "PUT", "PATCH", "DELETE")),

@@ -4,6 +4,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from zaqar.storage.base import MAX_STORED_PROJECT
+
 metadata = sa.MetaData()
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; elsewhere ids need 64 bits.
@@ -17,7 +19,7 @@ _MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB"}
 queues = sa.Table(
     "queues", metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("project", sa.String(256), nullable=False),
+    sa.Column("project", sa.String(MAX_STORED_PROJECT), nullable=False),
     sa.Column("name", sa.String(64), nullable=False),
     sa.Column("metadata", LongText, nullable=False),
     sa.Column("created", Time, nullable=False),
@@ -35,7 +37,7 @@ queues = sa.Table(
 # id counter's last value when per-queue numbers came in (absent on databases made since).
 retired_queues = sa.Table(
     "retired_queues", metadata,
-    sa.Column("project", sa.String(256), primary_key=True),
+    sa.Column("project", sa.String(MAX_STORED_PROJECT), primary_key=True),
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("last_seq", sa.BigInteger, nullable=False),
     **_MYSQL,
@@ -81,7 +83,7 @@ claims = sa.Table(
 subscriptions = sa.Table(
     "subscriptions", metadata,
     sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("project", sa.String(256), nullable=False),
+    sa.Column("project", sa.String(MAX_STORED_PROJECT), nullable=False),
     sa.Column("source", sa.String(64), nullable=False),
     sa.Column("subscriber", sa.Text, nullable=False),
     # Uniqueness of (project, source, subscriber) through a digest: MySQL cannot index
