@@ -1,6 +1,9 @@
 """Real receivers of notifications on loopback ports: a webhook (HTTP) server, and an
 SMTP server (aiosmtpd), each recording what it is sent, for the notification tests."""
+import email
+import email.policy
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -8,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from aiosmtpd.controller import Controller
 
 
 @dataclass
@@ -90,3 +95,42 @@ def webhook_receiver(**behaviour: Any) -> Iterator[Webhook]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@dataclass
+class Mail:
+    sender: str  # the envelope's
+    recipients: list[str]
+    message: email.message.EmailMessage
+
+
+@dataclass
+class MailServer:
+    host: str
+    port: int
+    mails: list[Mail] = field(default_factory=list)
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.mails.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> list[Mail]:
+        return wait_until(lambda: len(self.mails) >= count, timeout,
+                          lambda: f"{len(self.mails)} of {count} mails arrived",
+                          lambda: list(self.mails[:count]))
+
+
+@contextmanager
+def smtp_receiver() -> Iterator[MailServer]:
+    """An SMTP server (aiosmtpd, no TLS) on 127.0.0.1 recording every mail."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = MailServer("127.0.0.1", port)
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()

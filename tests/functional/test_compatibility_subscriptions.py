@@ -12,7 +12,6 @@ from tests.functional.conftest import Rest, _server_command, _write_config, runn
 from tests.functional.websocket_client import WsClient, connections, subscribe_here
 
 URI_SUBSCRIBERS = [
-    ("mailto:ops@example.com", "E-mail notification"),
     ("trust+http://example.com/hook", "Webhook notification with Keystone trusts"),
     ("trust+https://example.com/hook", "Webhook notification with Keystone trusts"),
 ]

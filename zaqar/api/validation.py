@@ -348,9 +348,8 @@ class Validator:
 
 # Subscriber schemes the notifier delivers to (zaqar.notification), and the features of
 # the others.
-_DELIVERED_SCHEMES = ("http", "https")
+_DELIVERED_SCHEMES = ("http", "https", "mailto")
 _SUBSCRIBER_FEATURES = {
-    "mailto": "E-mail notification (mailto subscribers)",
     "trust+http": "Webhook notification with Keystone trusts (trust+http subscribers)",
     "trust+https": "Webhook notification with Keystone trusts (trust+https subscribers)",
 }

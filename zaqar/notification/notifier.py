@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 from oslo_config import cfg
 
+from zaqar.api import encryption
 from zaqar.auth import secret_key
 from zaqar.notification import base, filters, retry
 from zaqar.storage import errors
@@ -81,6 +82,7 @@ class Notifier:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._watch: Watch | None = None
+        self._cipher = encryption.cipher_for(conf)  # opens encrypted queues' bodies
 
     # -- the scheduler ------------------------------------------------------------------
 
@@ -193,9 +195,9 @@ class Notifier:
             if not self._attempt(subscription, sender, "notice", document, policy, record):
                 return self._retry_is_due(subscription)
             self._storage.subscriptions.set_notice(queue, project, subscription.id, None)
-        messages = self._storage.messages.list(
+        messages = self._cipher.open_messages(project, self._storage.messages.list(
             queue, project, "", marker=delivery.cursor, limit=PAGE_SIZE, echo=True,
-            include_claimed=True, include_delayed=True)
+            include_claimed=True, include_delayed=True))
         cursor = delivery.cursor
         if self._require_confirmation and not subscription.confirmed:
             if messages:  # upstream never notifies an unconfirmed subscriber
@@ -203,7 +205,9 @@ class Notifier:
             return len(messages) == PAGE_SIZE
         wanted = filters.compile_policy(subscription.options.get("filter_policy"))
         for message in messages:
-            if wanted(message.body) and not self._attempt(
+            if isinstance(message.body, encryption.Unreadable):
+                self._unreadable(subscription, message.id, message.body, record)
+            elif wanted(message.body) and not self._attempt(
                     subscription, sender, message.id, base.notification(queue, message),
                     policy, record):
                 self._record(subscription, cursor, record)
@@ -211,6 +215,15 @@ class Notifier:
             cursor = message.id
             self._record(subscription, cursor, record)
         return len(messages) == PAGE_SIZE
+
+    @staticmethod
+    def _unreadable(subscription: Subscription, message_id: str,
+                    body: encryption.Unreadable, record: dict[str, Any]) -> None:
+        """An encrypted message that does not open is given up, and said so."""
+        error = f"Message {message_id} cannot be read: {body.reason}"
+        record.update(last_error=error, last_error_at=_now_text(),
+                      given_up=record.get("given_up", 0) + 1)
+        LOG.warning("Notifier: %s (subscription %s)", error, subscription.id)
 
     def _queue_policy(self, queue: str, project: str) -> Any:
         try:
@@ -236,7 +249,11 @@ class Notifier:
         with self._lock:
             pending = self._retries.pop(subscription.id, None)
         attempts = pending.attempts if pending is not None and pending.key == key else 0
-        outcome = sender.send(subscription, document)
+        try:
+            outcome = sender.send(subscription, document)
+        except Exception as bug:  # a sender's bug: one failed attempt, not a dead loop
+            LOG.exception("Notifier: the sender of %s failed", subscription.subscriber)
+            outcome = base.Outcome(False, retryable=True, error=f"Internal error: {bug!r}")
         attempts += 1
         record["attempts"] = record.get("attempts", 0) + 1
         if outcome.delivered:

@@ -9,6 +9,7 @@ from oslo_config import cfg
 
 from zaqar.notification.base import Sender
 from zaqar.notification.destinations import DestinationPolicy
+from zaqar.notification.mailto import MailSender
 from zaqar.notification.notifier import Notifier
 from zaqar.notification.webhook import WebhookSender
 from zaqar.storage import load_driver
@@ -19,7 +20,7 @@ LOG = logging.getLogger(__name__)
 def senders(conf: cfg.ConfigOpts) -> dict[str, Sender]:
     """Raises ValueError for a malformed ``[notification] allowed_destinations``."""
     webhook = WebhookSender(conf, DestinationPolicy(conf.notification.allowed_destinations))
-    return {"http": webhook, "https": webhook}
+    return {"http": webhook, "https": webhook, "mailto": MailSender(conf)}
 
 
 def _stop_when_orphaned(notifier: Notifier) -> None:

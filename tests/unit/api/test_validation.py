@@ -446,13 +446,13 @@ def test_checksum_follows_the_key_order_posted_as_upstreams(make_validator):
 
 # -- subscribers ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("uri", ["http://example.com/hook", "https://example.com:8443/h?x=1"])
-def test_webhook_subscribers_are_accepted(validate, uri):
+@pytest.mark.parametrize("uri", ["http://example.com/hook", "https://example.com:8443/h?x=1",
+                                 "mailto:ops@example.com?subject=Orders"])
+def test_webhook_and_mail_subscribers_are_accepted(validate, uri):
     assert validate.subscriber(uri) == uri
 
 
 @pytest.mark.parametrize(("uri", "feature"), [
-    ("mailto:ops@example.com", "E-mail notification"),
     ("trust+http://example.com", "Webhook notification with Keystone trusts"),
     ("trust+https://example.com/hook", "Webhook notification with Keystone trusts"),
 ])
