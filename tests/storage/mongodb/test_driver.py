@@ -122,3 +122,11 @@ def test_a_lost_server_is_a_transient_error(engine, tmp_path):
         assert issubclass(pymongo.errors.ServerSelectionTimeoutError, lost.transient_errors)
     finally:
         lost.close()
+
+
+def test_a_queue_made_by_its_first_post_is_whole(driver):
+    post(driver, "lazy")
+    assert driver.queues.get_metadata("lazy", P) == {}
+    assert [(q.name, q.metadata) for q in driver.queues.list(P, detailed=True)] == \
+        [("lazy", {})]
+    assert driver.queues.count(P) == 1

@@ -5,8 +5,9 @@ under them; a reader paging by marker must never pass a number whose message is 
 later. MongoDB without transactions (a standalone server has none) cannot make the two
 steps one, so posts to one queue take turns: a post holds the queue's lock from taking
 its numbers until its batch is stored, as the SQL driver holds the queue's row lock.
-Taking the lock and the numbers is one ``find_one_and_update`` (atomic on any server),
-creating the queue when needed. Posts to different queues never wait for each other.
+Taking the lock and the numbers is one ``find_one_and_update`` (atomic on any server);
+a queue's first post inserts its document first. Posts to different queues never
+wait for each other.
 
 The lock is a lease of :data:`LEASE` seconds of wall-clock time: a holder that died
 delays the queue's next post that long, no more. A holder stalled longer than the lease
@@ -66,10 +67,10 @@ class NumberingLocks:
         token = uuid.uuid4().hex
         update: dict[str, Any] = {
             "$set": {"lk": token, "lu": time.time() + LEASE, "live": True},
-            "$inc": {"last": count},
-            "$setOnInsert": {"p": project, "n": queue, "m": "{}", "c": at, "posted": 0,
-                             "pa": 0.0}}
-        held = Held(token, self._take(scope_id, update))
+            "$inc": {"last": count}}
+        new_queue = {"_id": scope_id, "p": project, "n": queue, "m": "{}", "c": at,
+                     "live": True, "last": 0, "posted": 0, "pa": 0.0, "lk": "", "lu": 0.0}
+        held = Held(token, self._take(scope_id, update, new_queue))
         try:
             yield held
         except BaseException:
@@ -106,17 +107,23 @@ class NumberingLocks:
             self._queues.update_one({"_id": scope_id, "lk": token},
                                     {"$set": {"lk": "", "lu": 0.0}})
 
-    def _take(self, scope_id: str, update: dict[str, Any]) -> dict[str, Any]:
-        upsert = "$setOnInsert" in update
+    def _take(self, scope_id: str, update: dict[str, Any],
+              new_queue: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The lock, taken with ``update``. When the first attempt finds the queue locked
+        or missing, ``new_queue`` (if given) is inserted, a no-op for a queue that
+        exists. (Not an upsert with $setOnInsert: the stand-in ignores $setOnInsert.)"""
         for attempt in range(1, self._attempts + 1):
-            try:
-                found = self._queues.find_one_and_update(
-                    {"_id": scope_id, "lu": {"$lt": time.time()}}, update, upsert=upsert,
-                    return_document=ReturnDocument.AFTER)
-            except DuplicateKeyError:  # the queue exists and its lock is held
-                found = None
+            found = self._queues.find_one_and_update(
+                {"_id": scope_id, "lu": {"$lt": time.time()}}, update,
+                return_document=ReturnDocument.AFTER)
             if found is not None:
                 return dict(found)
+            if new_queue is not None:
+                try:
+                    self._queues.insert_one(new_queue)
+                    continue  # made: take its lock at once
+                except DuplicateKeyError:  # it exists, and another holds its lock
+                    new_queue = None
             time.sleep(min(self._max_sleep, 0.001 * attempt)
                        + random.uniform(0, self._jitter))
         raise errors.StorageUnavailable(
