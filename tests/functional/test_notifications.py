@@ -169,3 +169,26 @@ def test_destination_outside_the_allow_list_is_recorded_and_never_sent(rest):
         record = record_once_given_up(rest, "guarded", subscription_id)
         assert record["last_error"].startswith(error)
         assert "delivered" not in record
+
+
+def test_filter_policy_sends_only_matching_messages_and_moves_past_the_others(rest):
+    with webhook_receiver() as hook:
+        subscription_id = subscribe(rest, "filtered", hook.url, filter_policy={
+            "kind": ["order"], "total": [{"numeric": [">=", 100]}]})
+        post(rest, "filtered", {"kind": "order", "total": 50}, "not an object",
+             {"kind": "refund", "total": 500}, {"kind": "order", "total": 150},
+             {"kind": "order", "total": 100})
+        arrived = hook.wait_for(2)
+        time.sleep(0.5)
+        assert [item.body["body"]["total"] for item in hook.received] == [150, 100]
+    assert [item.body["body"]["total"] for item in arrived] == [150, 100]
+    record = delivery_record(rest, "filtered", subscription_id)
+    assert (record["delivered"], record["attempts"]) == (2, 2)
+    assert "last_success" in record and "last_error" not in record
+
+
+def test_malformed_filter_policy_is_refused(rest):
+    response = rest.post("/v2/queues/filtered/subscriptions", json={
+        "subscriber": "http://127.0.0.1:9/x", "options": {"filter_policy": {"kind": "order"}}})
+    assert response.status_code == 400
+    assert "filter_policy.kind" in response.json()["description"]

@@ -22,17 +22,18 @@ class DestinationPolicy:
         self._names: set[str] = set()
         self._domains: list[str] = []  # ".example.com" for "*.example.com"
         self._networks: list[Network] = []
-        for entry in (item.strip().lower().rstrip(".") for item in entries):
+        for entry in (item.strip().lower() for item in entries):
             if not entry:
                 continue
+            name = entry.rstrip(".")
             if entry == "*":
                 self.anywhere = True
-            elif entry.startswith("*."):
-                self._domains.append(entry[1:])
+            elif entry.startswith("*.") and _is_host_name(name[2:]):
+                self._domains.append(name[1:])
             elif _is_network(entry):
                 self._networks.append(ipaddress.ip_network(entry, strict=False))
-            elif _is_host_name(entry):
-                self._names.add(entry)
+            elif _is_host_name(name):
+                self._names.add(name)
             else:
                 raise ValueError(f"[notification] allowed_destinations: {entry!r} is "
                                  "neither a host name, *.domain, IP network nor *.")
@@ -72,6 +73,6 @@ def _is_network(entry: str) -> bool:
 
 
 def _is_host_name(entry: str) -> bool:
-    labels = entry.split(".")
+    labels = entry.split(".") if entry else [""]
     return all(label and len(label) <= 63 and label.replace("-", "").isalnum()
                and label.isascii() for label in labels)

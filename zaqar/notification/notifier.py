@@ -2,7 +2,9 @@
 
 One scheduler thread looks at every subscription (``list_all``) each
 ``[notification] poll_interval``, at once when the storage announces a post
-(``DataDriver.watch_posts``), and when a retry falls due; it hands each subscription
+(``DataDriver.watch_posts``: watched only while there is a subscription to deliver to,
+and WATCH_LINGER seconds after, since every announcement wakes every watcher), and when
+a retry falls due; it hands each subscription
 with nothing in progress to a pool of ``max_notifier_workers`` threads, at most
 ``max_deliveries_per_subscriber`` per subscriber URI. A worker then, for that one
 subscription:
@@ -43,6 +45,7 @@ LOG = logging.getLogger(__name__)
 PAGE_SIZE = 20  # messages a worker reads at once
 MAX_ERROR_LENGTH = 500  # characters of an error kept in the delivery record
 LIST_PAGE = 500  # subscriptions per list_all call
+WATCH_LINGER = 30.0  # seconds the post watch is kept once nothing is left to deliver to
 
 
 @dataclass(slots=True)
@@ -82,18 +85,19 @@ class Notifier:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._watch: Watch | None = None
+        self._can_watch = True  # until the storage says it cannot announce posts
+        self._idle_since: float | None = None  # when the last deliverable one went
         self._cipher = encryption.cipher_for(conf)  # opens encrypted queues' bodies
 
     # -- the scheduler ------------------------------------------------------------------
 
     def run(self) -> None:
         """Block delivering until :meth:`stop` is called (from another thread)."""
-        self._watch = self._storage.watch_posts(lambda _queue, _project: self._wake.set())
         try:
             while not self._stopping.is_set():
                 self._wake.clear()
                 try:
-                    self._schedule()
+                    self._watch_while(self._schedule())
                 except self._storage.transient_errors as error:
                     LOG.warning("Notifier: storage unavailable (%s); trying again", error)
                 except Exception:
@@ -125,20 +129,37 @@ class Notifier:
                 return
             marker = page[-1].id
 
-    def _schedule(self) -> None:
+    def _schedule(self) -> bool:
+        """Hand out what is due; True when some subscription is ours to deliver to."""
         now = self._clock()
         live = set()
         for subscription in self._subscriptions():
-            live.add(subscription.id)
             if self._stopping.is_set():
-                return
+                break
             if urlsplit(subscription.subscriber).scheme not in self._senders:
                 continue
+            live.add(subscription.id)
             if self._take(subscription, now):
                 self._pool.submit(self._work, subscription)
         with self._lock:  # retries of subscriptions since deleted
             for gone in set(self._retries) - live - self._busy:
                 del self._retries[gone]
+        return bool(live)
+
+    def _watch_while(self, needed: bool) -> None:
+        """Watch posts while ``needed``, and WATCH_LINGER seconds after."""
+        now = self._clock()
+        if needed:
+            self._idle_since = None
+            if self._watch is None and self._can_watch:
+                self._watch = self._storage.watch_posts(lambda _q, _p: self._wake.set())
+                self._can_watch = self._watch is not None
+            return
+        if self._idle_since is None:
+            self._idle_since = now
+        elif self._watch is not None and now - self._idle_since >= WATCH_LINGER:
+            self._watch.close()
+            self._watch = None
 
     def _take(self, subscription: Subscription, now: float) -> bool:
         """Mark ``subscription`` busy, if it is free, due and its subscriber has room."""
