@@ -18,12 +18,13 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from oslo_config import cfg
 
-from zaqar import bootstrap, conf
+from zaqar import bootstrap, conf, metrics
 from zaqar.auth import secret_key
 from zaqar.cmd.children import STOP_TIMEOUT, WebsocketProcesses, wait_for_stop_signal
 from zaqar.notification.destinations import DestinationPolicy
 from zaqar.storage import load_driver
 from zaqar.transport.wsgi.app import body_limit
+from zaqar.transport.wsgi.metrics import parse_networks
 
 LOG = logging.getLogger("zaqar.server")
 KEEPALIVE_WORKER = "zaqar.transport.wsgi.worker.KeepAliveWorker"
@@ -56,6 +57,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             # instance on a host; nothing here uses it.
             "control_socket_disable": True,
             "when_ready": self._when_ready,
+            "child_exit": _worker_exited,
         }
         for key, value in settings.items():
             self.cfg.set(key, value)
@@ -69,6 +71,10 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         if interval:
             threading.Thread(target=_collect_garbage_forever, args=(self.zaqar_conf, interval),
                              name="zaqar-gc", daemon=True).start()
+
+
+def _worker_exited(_arbiter: Any, worker: Any) -> None:
+    metrics.mark_process_dead(worker.pid)
 
 
 def _host(bind: str) -> str:
@@ -179,6 +185,23 @@ def _check_notification(config: cfg.ConfigOpts) -> None:
         sys.exit(f"zaqar-server: {error}")
 
 
+def _use_metrics_directory(config: cfg.ConfigOpts) -> None:
+    """One directory per server (its port names it: several servers may share a
+    data_dir), emptied at each start, where every process of the server writes its
+    metrics (zaqar.metrics)."""
+    try:
+        parse_networks(config["drivers:transport:wsgi"].metrics_allowed_networks)
+    except ValueError as error:
+        sys.exit(f"zaqar-server: {error}")
+    transport = "wsgi" if "wsgi" in config.drivers.transport else "websocket"
+    port = config[f"drivers:transport:{transport}"].port
+    path = os.path.join(config.data_dir, "metrics", f"{transport}-{port}")
+    try:
+        metrics.use_directory(path)
+    except OSError as error:
+        sys.exit(f"zaqar-server: cannot prepare the metrics directory {path}: {error}")
+
+
 def websocket_main() -> None:
     """Entry point of the websocket child process started by :func:`main`."""
     _serve_websocket(sys.argv[1:])
@@ -193,6 +216,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit("zaqar-server: [drivers] transport names no transport to serve.")
     _ensure_secret_key(config)
     _check_notification(config)
+    _use_metrics_directory(config)
     storage = load_driver(config)
     storage.prepare()
     storage.close()

@@ -23,4 +23,9 @@ OPTS = [
                help="Connections one worker holds open at most; past that it accepts no "
                     "more until some close (each may buffer a request body)."),
     cfg.BoolOpt("access_log", default=True, help="Log one line per request."),
+    cfg.ListOpt("metrics_allowed_networks", default=["127.0.0.0/8", "::1"],
+                help="Addresses or networks (CIDR) that may read the Prometheus metrics "
+                     "at /metrics, served without authentication; others get 403. Empty: "
+                     "/metrics is not served (404). Labels never name a project, queue "
+                     "or client."),
 ]

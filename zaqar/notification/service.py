@@ -7,12 +7,14 @@ from typing import Any
 
 from oslo_config import cfg
 
-from zaqar.notification.base import Sender
+from zaqar import metrics
+from zaqar.notification.base import Outcome, Sender
 from zaqar.notification.destinations import DestinationPolicy
 from zaqar.notification.mailto import MailSender
 from zaqar.notification.notifier import Notifier
 from zaqar.notification.webhook import WebhookSender
 from zaqar.storage import load_driver
+from zaqar.storage.base import Subscription
 
 LOG = logging.getLogger(__name__)
 
@@ -20,7 +22,21 @@ LOG = logging.getLogger(__name__)
 def senders(conf: cfg.ConfigOpts) -> dict[str, Sender]:
     """Raises ValueError for a malformed ``[notification] allowed_destinations``."""
     webhook = WebhookSender(conf, DestinationPolicy(conf.notification.allowed_destinations))
-    return {"http": webhook, "https": webhook, "mailto": MailSender(conf)}
+    chosen: dict[str, Sender] = {"http": webhook, "https": webhook, "mailto": MailSender(conf)}
+    return {scheme: _Counted(scheme, sender) for scheme, sender in chosen.items()}
+
+
+class _Counted:
+    """A sender whose attempts are counted (zaqar_notification_deliveries)."""
+
+    def __init__(self, scheme: str, sender: Sender) -> None:
+        self._scheme = scheme
+        self._sender = sender
+
+    def send(self, subscription: Subscription, document: dict[str, Any]) -> Outcome:
+        outcome = self._sender.send(subscription, document)
+        metrics.count_delivery(self._scheme, outcome)
+        return outcome
 
 
 def _stop_when_orphaned(notifier: Notifier) -> None:

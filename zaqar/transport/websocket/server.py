@@ -1,10 +1,12 @@
 """Run the websocket server on the Twisted reactor until SIGTERM/SIGINT."""
 import logging
+import os
 import socket
 from typing import Any
 
 from oslo_config import cfg
 
+from zaqar import metrics
 from zaqar.api import Api
 
 LOG = logging.getLogger(__name__)
@@ -34,11 +36,12 @@ def _listening_socket(bind: str, port: int, shared: bool) -> socket.socket:
 
 def serve(api: Api, conf: cfg.ConfigOpts) -> None:
     """Block serving websocket clients; returns after a clean shutdown."""
-    from twisted.internet import defer, reactor
+    from twisted.internet import defer, reactor, task
 
     from zaqar.transport.websocket.factory import MessagingServerFactory
 
     group = conf["drivers:transport:websocket"]
+    metrics.observe_dispatch(api, "websocket")
     factory = MessagingServerFactory(api, conf, reactor)
     # Listen before starting the runner threads: a port in use must end the process, and
     # live threads would keep it from exiting.
@@ -59,7 +62,15 @@ def serve(api: Api, conf: cfg.ConfigOpts) -> None:
         waited.addErrback(lambda _: None)
         return waited
 
+    # Sampled rather than counted in the protocol: one gauge write a second.
+    connections = metrics.metrics().websocket_connections
+    sampling = task.LoopingCall(lambda: connections.set(len(factory.connections)))
+    sampling.clock = reactor
+    sampling.start(1.0)
     reactor.addSystemEventTrigger("before", "shutdown", _going_away)
     reactor.addSystemEventTrigger("after", "shutdown", factory.stop)
     LOG.info("Serving Zaqar websocket API on ws://%s:%d/", group.bind, group.port)
-    reactor.run()
+    try:
+        reactor.run()
+    finally:
+        metrics.mark_process_dead(os.getpid())

@@ -9,7 +9,8 @@ from oslo_config import cfg
 from zaqar import codec
 from zaqar.api import Api, errors
 from zaqar.auth import keystone
-from zaqar.transport.wsgi import dashboard, openapi
+from zaqar.metrics import observe_dispatch
+from zaqar.transport.wsgi import dashboard, metrics, openapi
 from zaqar.transport.wsgi.documents import VersionsResource
 from zaqar.transport.wsgi.negotiation import RequireJson
 from zaqar.transport.wsgi.resources import ActionResource
@@ -69,7 +70,11 @@ def create_app(api: Api, conf: cfg.ConfigOpts) -> falcon.App:
 def create_wsgi_app(api: Api, conf: cfg.ConfigOpts) -> WSGIApplication:
     """The REST app inside its middleware: Keystone's auth_token when ``[DEFAULT]
     auth_strategy = keystone``, and CORS (outermost, so that browsers' preflight requests
-    need no token) when ``[cors] allowed_origin`` is set."""
+    need no token) when ``[cors] allowed_origin`` is set; ``/metrics`` in front of all
+    (zaqar.transport.wsgi.metrics). Raises ValueError for a malformed
+    ``metrics_allowed_networks``."""
+    networks = metrics.parse_networks(conf["drivers:transport:wsgi"].metrics_allowed_networks)
+    observe_dispatch(api, "rest")
     app: WSGIApplication = create_app(api, conf)
     if conf.auth_strategy == "keystone":
         app = openapi.outside_auth(dashboard.outside_auth(keystone.protect(app, conf), app),
@@ -78,4 +83,4 @@ def create_wsgi_app(api: Api, conf: cfg.ConfigOpts) -> WSGIApplication:
         from oslo_middleware import cors
 
         app = cors.CORS(app, conf)
-    return app
+    return metrics.serve_metrics(app, networks)
