@@ -1,7 +1,7 @@
 """What every sender gets and gives back, and the documents it sends (upstream's)."""
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from zaqar.auth import signed_url
 from zaqar.storage.base import Message, Subscription
@@ -10,6 +10,8 @@ from zaqar.storage.base import Message, Subscription
 NOTIFICATION = "Notification"
 SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
 UNSUBSCRIBE_CONFIRMATION = "UnsubscribeConfirmation"
+# Subscriber schemes that confirm their subscriptions (require_confirmation).
+CONFIRMING_SCHEMES = ("http", "https", "mailto", "trust+http", "trust+https")
 # Delivery.notice values -> the Message_Type of the notice.
 NOTICES = {"confirm": SUBSCRIPTION_CONFIRMATION, "unsubscribe": UNSUBSCRIBE_CONFIRMATION}
 
@@ -32,6 +34,15 @@ class Sender(Protocol):
     def send(self, subscription: Subscription, document: dict[str, Any]) -> Outcome:
         """One attempt to deliver ``document`` (a notification or a notice); never
         raises for the receiver's or the network's failures."""
+
+
+@runtime_checkable
+class PageSender(Protocol):
+    """A sender that takes the due messages of a subscription a page at a time, in one
+    attempt that is never retried (websocket push: a frame per page)."""
+
+    def send_page(self, subscription: Subscription, messages: list[Message]) -> Outcome:
+        """Never raises for the receiver's failures."""
 
 
 def notification(queue: str, message: Message) -> dict[str, Any]:

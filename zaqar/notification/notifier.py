@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,7 +39,7 @@ from zaqar.api import encryption
 from zaqar.auth import secret_key
 from zaqar.notification import base, filters, retry
 from zaqar.storage import errors
-from zaqar.storage.base import DataDriver, Subscription, Watch
+from zaqar.storage.base import DataDriver, Message, Subscription, Watch
 
 LOG = logging.getLogger(__name__)
 PAGE_SIZE = 20  # messages a worker reads at once
@@ -63,29 +63,44 @@ def _now_text() -> str:
 
 class Notifier:
     """Deliver until :meth:`stop`. ``senders`` maps a subscriber's URI scheme to its
-    sender; subscriptions of other schemes (``websocket``) are left alone."""
+    sender; subscriptions of other schemes are left alone.
+
+    By default every subscription of the store is looked at, every
+    ``[notification] poll_interval`` seconds, by ``max_notifier_workers`` threads (the
+    notifier process). ``source`` narrows the subscriptions looked at (a websocket
+    process: the ones its connections hold), ``intervals`` sets the seconds between
+    looks (without, with a post watch), ``workers`` the threads.
+    """
 
     def __init__(self, conf: cfg.ConfigOpts, storage: DataDriver,
-                 senders: dict[str, base.Sender],
+                 senders: dict[str, base.Sender], *,
+                 source: Callable[[], Iterable[Subscription]] | None = None,
+                 intervals: tuple[float, float] | None = None, workers: int | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         group = conf.notification
         self._conf = conf
         self._storage = storage
         self._senders = senders
+        self._source = source or self._all_subscriptions
         self._clock = clock
         self._require_confirmation = group.require_confirmation
-        self._poll_interval = group.poll_interval
+        self._intervals = intervals or (group.poll_interval, group.poll_interval)
         self._per_subscriber = group.max_deliveries_per_subscriber
-        self._pool = ThreadPoolExecutor(group.max_notifier_workers,
+        self._pool = ThreadPoolExecutor(workers or group.max_notifier_workers,
                                         thread_name_prefix="zaqar-notifier")
         self._lock = threading.Lock()
         self._busy: set[str] = set()  # subscription ids a worker holds
         self._in_progress: dict[str, int] = {}  # subscriber URI -> workers on it
         self._retries: dict[str, PendingRetry] = {}  # subscription id -> its retry
+        # Cursors of page senders' subscriptions (websocket push), kept here alone: such
+        # a subscription ends with its connection, so a stored cursor would outlive
+        # nothing, and writing one per page would cost every push a storage write.
+        self._page_cursors: dict[str, str | None] = {}
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._watch: Watch | None = None
         self._can_watch = True  # until the storage says it cannot announce posts
+        self._watch_lock = threading.Lock()  # the scheduler's thread and ensure_watching
         self._idle_since: float | None = None  # when the last deliverable one went
         self._cipher = encryption.cipher_for(conf)  # opens encrypted queues' bodies
 
@@ -112,15 +127,19 @@ class Notifier:
         self._stopping.set()
         self._wake.set()
 
+    def wake(self) -> None:
+        """Look at the subscriptions now (one was just made)."""
+        self._wake.set()
+
     def _next_wait(self) -> float:
-        wait = self._poll_interval
+        wait = self._intervals[0 if self._watch is None else 1]
         now = self._clock()
         with self._lock:
             for pending in self._retries.values():
                 wait = min(wait, pending.due - now)
         return max(wait, 0.0)
 
-    def _subscriptions(self) -> Iterator[Subscription]:
+    def _all_subscriptions(self) -> Iterator[Subscription]:
         marker = None
         while True:
             page = self._storage.subscriptions.list_all(marker, LIST_PAGE)
@@ -133,7 +152,7 @@ class Notifier:
         """Hand out what is due; True when some subscription is ours to deliver to."""
         now = self._clock()
         live = set()
-        for subscription in self._subscriptions():
+        for subscription in self._source():
             if self._stopping.is_set():
                 break
             if urlsplit(subscription.subscriber).scheme not in self._senders:
@@ -141,25 +160,35 @@ class Notifier:
             live.add(subscription.id)
             if self._take(subscription, now):
                 self._pool.submit(self._work, subscription)
-        with self._lock:  # retries of subscriptions since deleted
+        with self._lock:  # state of subscriptions since deleted
             for gone in set(self._retries) - live - self._busy:
                 del self._retries[gone]
+            for gone in set(self._page_cursors) - live - self._busy:
+                del self._page_cursors[gone]
         return bool(live)
 
-    def _watch_while(self, needed: bool) -> None:
-        """Watch posts while ``needed``, and WATCH_LINGER seconds after."""
-        now = self._clock()
-        if needed:
+    def ensure_watching(self) -> None:
+        """Watch posts now, when the storage announces them; returns once the watch
+        listens, so that a post made after it returns is heard. For a subscription just
+        made (it may wait on the storage: call it off any event loop)."""
+        with self._watch_lock:
             self._idle_since = None
             if self._watch is None and self._can_watch:
                 self._watch = self._storage.watch_posts(lambda _q, _p: self._wake.set())
                 self._can_watch = self._watch is not None
+
+    def _watch_while(self, needed: bool) -> None:
+        """Watch posts while ``needed``, and WATCH_LINGER seconds after."""
+        if needed:
+            self.ensure_watching()
             return
-        if self._idle_since is None:
-            self._idle_since = now
-        elif self._watch is not None and now - self._idle_since >= WATCH_LINGER:
-            self._watch.close()
-            self._watch = None
+        with self._watch_lock:
+            now = self._clock()
+            if self._idle_since is None:
+                self._idle_since = now
+            elif self._watch is not None and now - self._idle_since >= WATCH_LINGER:
+                self._watch.close()
+                self._watch = None
 
     def _take(self, subscription: Subscription, now: float) -> bool:
         """Mark ``subscription`` busy, if it is free, due and its subscriber has room."""
@@ -204,27 +233,40 @@ class Notifier:
     def _deliver(self, subscription: Subscription) -> bool:
         """Deliver what is due; True when more may be due at once (a full page, a retry
         without delay, another subscriber waiting for room)."""
-        sender = self._senders[urlsplit(subscription.subscriber).scheme]
+        scheme = urlsplit(subscription.subscriber).scheme
+        sender = self._senders[scheme]
         queue, project = subscription.source, subscription.project
-        policy = retry.choose(subscription.options.get("_retry_policy"),
-                              self._queue_policy(queue, project))
         delivery = subscription.delivery
         record = dict(delivery.record)
+        policy: dict[str, Any] = {}
+        if delivery.notice in base.NOTICES or not isinstance(sender, base.PageSender):
+            policy = retry.choose(subscription.options.get("_retry_policy"),
+                                  self._queue_policy(queue, project))
         if delivery.notice in base.NOTICES:
             document = base.notice(subscription, delivery.notice,
                                    secret_key.load_or_create(self._conf))
             if not self._attempt(subscription, sender, "notice", document, policy, record):
                 return self._retry_is_due(subscription)
             self._storage.subscriptions.set_notice(queue, project, subscription.id, None)
-        messages = self._cipher.open_messages(project, self._storage.messages.list(
-            queue, project, "", marker=delivery.cursor, limit=PAGE_SIZE, echo=True,
-            include_claimed=True, include_delayed=True))
         cursor = delivery.cursor
-        if self._require_confirmation and not subscription.confirmed:
+        if isinstance(sender, base.PageSender):
+            cursor = self._page_cursors.setdefault(subscription.id, cursor)
+        messages = self._cipher.open_messages(project, self._storage.messages.list(
+            queue, project, "", marker=cursor, limit=PAGE_SIZE, echo=True,
+            include_claimed=True, include_delayed=True))
+        if messages:
+            # Looked up after the messages: one posted after the subscription ended (it
+            # was deleted while this worker waited) is then never delivered.
+            self._storage.subscriptions.get(queue, project, subscription.id)
+        if (self._require_confirmation and scheme in base.CONFIRMING_SCHEMES
+                and not subscription.confirmed):
             if messages:  # upstream never notifies an unconfirmed subscriber
                 self._record(subscription, messages[-1].id, record)
             return len(messages) == PAGE_SIZE
         wanted = filters.compile_policy(subscription.options.get("filter_policy"))
+        if isinstance(sender, base.PageSender):
+            self._deliver_page(subscription, sender, messages, wanted)
+            return len(messages) == PAGE_SIZE
         for message in messages:
             if isinstance(message.body, encryption.Unreadable):
                 self._unreadable(subscription, message.id, message.body, record)
@@ -236,6 +278,22 @@ class Notifier:
             cursor = message.id
             self._record(subscription, cursor, record)
         return len(messages) == PAGE_SIZE
+
+    def _deliver_page(self, subscription: Subscription, sender: base.PageSender,
+                      messages: list[Message], wanted: filters.Predicate) -> None:
+        """A page in one attempt, never retried (the receiver is gone, or it has it);
+        the cursor is kept in memory only (see ``_page_cursors``), and no record."""
+        if not messages:
+            return
+        chosen = [message for message in messages if wanted(message.body)
+                  and not isinstance(message.body, encryption.Unreadable)]
+        if chosen:
+            outcome = sender.send_page(subscription, chosen)
+            if not outcome.delivered:
+                LOG.info("Notifier: push to %s failed: %s", subscription.subscriber,
+                         outcome.error)
+        with self._lock:
+            self._page_cursors[subscription.id] = messages[-1].id
 
     @staticmethod
     def _unreadable(subscription: Subscription, message_id: str,

@@ -39,8 +39,7 @@ class MessagingServerFactory(WebSocketServerFactory):  # type: ignore[misc]
             failByDrop=False,
         )
         self.runner = BlockingCallRunner(reactor, group.thread_pool_size, "zaqar-websocket")
-        self.push = PushHub(api, reactor, self.runner, group.push_interval,
-                            group.push_safety_interval, conf.transport.max_messages_per_page)
+        self.push = PushHub(api, conf, reactor, self.runner)
         self._idle_check = task.LoopingCall(self._close_idle)
         self._idle_check.clock = reactor
 

@@ -1,272 +1,163 @@
-"""Server push: deliver messages posted to a queue to the websocket subscribers of it.
+"""Server push: messages posted to a queue, to the websocket subscribers of it.
 
-The channel is the storage itself: this process asks, for each live websocket
-subscription it holds, for messages after the last one it pushed. So a message posted
-through any process or node of the service (REST or websocket) reaches every
-subscriber. When the storage announces posts (``DataDriver.watch_posts``: Redis
-pub/sub), the subscriptions of a queue are looked at as soon as a post to it is
-announced, and all of them every ``push_safety_interval`` in case an announcement was
-lost; otherwise all are looked at every ``push_interval``. A process watches only while
-it holds subscriptions (and WATCH_LINGER seconds after): every announcement costs each
-watching process a wake-up, which a process with nothing to push should not pay; a
-subscription is confirmed only once its process listens. Subscriptions
-end when their connection closes, when they are deleted, or when their ttl passes; a
-subscription is looked up again before each delivery, so nothing posted after its end
-is pushed. The lookups run as the server (``Api.run``) in the project the subscription
-was authorized for when it was created; a connection whose token expires is closed,
-which ends its subscriptions.
+Delivery is the notifier's (zaqar.notification.notifier), as for webhooks and e-mail:
+each websocket process runs one over the subscriptions its own connections hold, and
+this hub is its sender for ``websocket:`` subscribers, turning each page of due
+messages into a push frame on the subscriber's connection. So the messages come from
+the storage, whichever process or node of the service took the post (REST or
+websocket), after the subscription's cursor (set to the queue's newest message when it
+was made), in post order; the notifier wakes on the storage's post announcements (Redis
+pub/sub: watched only while this process holds subscriptions, and a while after), and
+otherwise looks every ``push_interval`` (``push_safety_interval`` while watching).
+
+Subscriptions end when their connection closes (they are deleted then), when they are
+deleted, or when their ttl passes; the notifier looks each one up before it delivers,
+and drops from its connection one that is gone. A connection whose token expires is
+closed, which ends its subscriptions.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet import task
+from oslo_config import cfg
 
-from zaqar.api import Api, ScopedRequest, errors
+from zaqar.api import Api, ScopedRequest, render
+from zaqar.notification.base import DELIVERED, Outcome
+from zaqar.notification.notifier import Notifier
+from zaqar.storage import errors
+from zaqar.storage.base import Message, Subscription
 from zaqar.transport.websocket import frames
 
 if TYPE_CHECKING:
-    from zaqar.storage.base import Watch
     from zaqar.transport.websocket.protocol import MessagingProtocol
     from zaqar.transport.websocket.runner import BlockingCallRunner
 
 LOG = logging.getLogger(__name__)
-# Seconds between checks that an idle subscription still exists (so its listener is
-# dropped even when nothing is posted); one with messages to deliver is checked each time.
-CHECK_ALIVE_EVERY = 1.0
-# Seconds the post watch is kept after the last subscription ends, so that subscriptions
-# coming and going do not restart it each time.
-WATCH_LINGER = 30.0
+SCHEME = "websocket"
+PUSH_THREADS = 2  # notifier threads of a websocket process
+_GONE = Outcome(False, error="The subscriber's websocket connection is closed.")
 
 
-@dataclass
-class Listener:
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A subscription held by one of this process's connections."""
+
     connection: MessagingProtocol
-    subscription_id: str
     project: str
     queue: str
     client_id: str
-    binary: bool  # push in the encoding the subscription was asked in
-    marker: str | None
-    next_check: float
-
-    @property
-    def scope(self) -> tuple[str, str]:
-        """(queue, project), as the storage announces posts."""
-        return self.queue, self.project
+    binary: bool  # pushed in the encoding the subscription was asked in
 
 
 class PushHub:
-    def __init__(self, api: Api, reactor: Any, runner: BlockingCallRunner, interval: float,
-                 safety_interval: float, page_size: int) -> None:
+    def __init__(self, api: Api, conf: cfg.ConfigOpts, reactor: Any,
+                 runner: BlockingCallRunner) -> None:
+        group = conf["drivers:transport:websocket"]
         self._api = api
         self._reactor = reactor
         self._runner = runner
-        self._page_size = page_size
-        self._listeners: dict[str, Listener] = {}
-        # Subscription ids per scope, and scopes announced since their last look; the
-        # watch's thread reads _by_scope (one dict lookup, atomic).
-        self._by_scope: dict[tuple[str, str], set[str]] = {}
-        self._announced: set[tuple[str, str]] = set()
-        self._polling = False
-        self._loop = task.LoopingCall(self._poll)
-        self._loop.clock = reactor
-        self._interval = interval
-        self._safety_interval = safety_interval
-        self._watch: Watch | None = None
-        self._can_watch = True  # until the storage says it cannot announce posts
-        self._idle_since = reactor.seconds()  # when the last subscription ended
-        # Guards _watch between runner threads (which start it) and the reactor.
-        self._watch_lock = threading.Lock()
+        # Subscription id -> its holder; written on the reactor and in runner threads,
+        # read by the notifier's threads.
+        self._held: dict[str, Held] = {}
+        self._lock = threading.Lock()
+        self._notifier = Notifier(conf, api.storage, {SCHEME: self}, source=self._holdings,
+                                  intervals=(group.push_interval, group.push_safety_interval),
+                                  workers=PUSH_THREADS)
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._loop.start(self._interval, now=False)
+        self._thread = threading.Thread(target=self._notifier.run, name="zaqar-push",
+                                        daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
-        if self._loop.running:
-            self._loop.stop()
-        if self._watch is not None:
-            self._watch.close()
-            self._watch = None
-
-    def _start_watch(self) -> None:
-        """In a runner thread: watch posts, when the storage announces them; returns
-        once the watch listens."""
-        with self._watch_lock:
-            # Not idle: the subscription's listener is on its way to the reactor.
-            self._idle_since = self._reactor.seconds()
-            if self._watch is None and self._can_watch:
-                self._watch = self._api.storage.watch_posts(self._heard_post)
-                self._can_watch = self._watch is not None
-
-    def _stop_idle_watch(self) -> None:
-        """Stop watching once no subscription has been held for WATCH_LINGER seconds
-        (closed in a runner thread: closing waits for the watch's thread)."""
-        if (self._watch is None or self._listeners
-                or self._reactor.seconds() - self._idle_since < WATCH_LINGER):
-            return
-        if not self._watch_lock.acquire(blocking=False):
-            return  # a subscription is starting one: not idle after all
-        try:
-            watch, self._watch = self._watch, None
-        finally:
-            self._watch_lock.release()
-        if watch is not None:
-            self._runner.submit(watch.close, (), self._log_failure)
+        self._notifier.stop()
+        if self._thread is not None:
+            self._thread.join(5)
 
     def subscribe(self, connection: MessagingProtocol, request: ScopedRequest,
                   subscription_id: str, binary: bool) -> None:
-        """Start pushing to ``connection``; only messages posted from now on are sent.
+        """Start pushing to ``connection`` what is posted from now on (the subscription's
+        cursor is the queue's newest message). Runs in a runner thread; returns once the
+        storage's post announcements are heard, so the post right after is pushed at
+        once."""
+        self._notifier.ensure_watching()
+        with self._lock:
+            self._held[subscription_id] = Held(connection, request.project,
+                                               request.params["queue_name"],
+                                               request.client_id, binary)
+        self._reactor.callFromThread(self._attach, connection, subscription_id)
+        self._notifier.wake()
 
-        Runs in a runner thread (it asks storage for the queue's newest message).
-        """
-        queue = request.params["queue_name"]
-        self._start_watch()  # before the newest message is looked up: no post is missed
-        stats = self._api.run("queue_get_stats", ScopedRequest(
-            project=request.project, client_id=request.client_id,
-            params={"queue_name": queue}))
-        listener = Listener(connection, subscription_id, request.project, queue,
-                            request.client_id, binary,
-                            stats.body["messages"].get("newest", {}).get("id"),
-                            time.monotonic() + CHECK_ALIVE_EVERY)
-        self._reactor.callFromThread(self._add, listener)
-
-    def _add(self, listener: Listener) -> None:
-        if listener.connection.state != listener.connection.STATE_OPEN:
+    def _attach(self, connection: MessagingProtocol, subscription_id: str) -> None:
+        if connection.state == connection.STATE_OPEN:
+            connection.subscriptions.add(subscription_id)
             return
-        listener.connection.subscriptions.add(listener.subscription_id)
-        self._listeners[listener.subscription_id] = listener
-        self._by_scope.setdefault(listener.scope, set()).add(listener.subscription_id)
-        # With a watch, a look every safety interval is enough.
-        self._loop.interval = self._safety_interval if self._can_watch else self._interval
-        if self._watch is not None:
-            # A post announced between the newest message's lookup and now was not
-            # heard for this subscription: look once rather than wait for the safety net.
-            self._announce(listener.scope)
+        held = self._forget(subscription_id)  # closed while subscribing
+        if held is not None:
+            self._runner.submit(self._delete, (subscription_id, held), self._log_failure)
 
-    def _forget(self, listener: Listener) -> None:
-        del self._listeners[listener.subscription_id]
-        ids = self._by_scope[listener.scope]
-        ids.discard(listener.subscription_id)
-        if not ids:
-            del self._by_scope[listener.scope]
-        if not self._listeners:
-            self._idle_since = self._reactor.seconds()
+    def _forget(self, subscription_id: str) -> Held | None:
+        with self._lock:
+            return self._held.pop(subscription_id, None)
 
     def drop_connection(self, connection: MessagingProtocol) -> None:
         """Forget a closed connection's subscriptions and delete them from storage."""
         for subscription_id in connection.subscriptions:
-            listener = self._listeners.get(subscription_id)
-            if listener is not None:
-                self._forget(listener)
-                self._runner.submit(self._delete, (listener,), self._log_failure)
+            held = self._forget(subscription_id)
+            if held is not None:
+                self._runner.submit(self._delete, (subscription_id, held), self._log_failure)
         connection.subscriptions.clear()
 
-    def _delete(self, listener: Listener) -> None:
+    def _delete(self, subscription_id: str, held: Held) -> None:
         self._api.run("subscription_delete", ScopedRequest(
-            project=listener.project, client_id=listener.client_id,
-            params={"queue_name": listener.queue,
-                    "subscription_id": listener.subscription_id}))
+            project=held.project, client_id=held.client_id,
+            params={"queue_name": held.queue, "subscription_id": subscription_id}))
 
     @staticmethod
     def _log_failure(_: Any, error: BaseException | None) -> None:
         if error is not None:
             LOG.warning("Websocket push: %s", error)
 
-    def _heard_post(self, queue: str, project: str) -> None:
-        """In the watch's thread: a post to a queue this process has subscriptions of
-        is looked at now."""
-        if (queue, project) in self._by_scope:
-            self._reactor.callFromThread(self._announce, (queue, project))
+    # -- for the notifier (its threads) -------------------------------------------------
 
-    def _announce(self, scope: tuple[str, str]) -> None:
-        self._announced.add(scope)
-        self._poll_announced()
+    def _holdings(self) -> Iterator[Subscription]:
+        """The live subscriptions this process holds; ones gone (deleted, expired) are
+        dropped from their connection."""
+        with self._lock:
+            held = list(self._held.items())
+        for subscription_id, holder in held:
+            try:
+                yield self._api.storage.subscriptions.get(holder.queue, holder.project,
+                                                          subscription_id)
+            except errors.SubscriptionDoesNotExist:
+                if self._forget(subscription_id) is not None:
+                    self._reactor.callFromThread(holder.connection.subscriptions.discard,
+                                                 subscription_id)
 
-    def _poll(self) -> None:
-        """Every subscription (each interval)."""
-        self._stop_idle_watch()
-        if self._polling or not self._listeners:
-            return
-        self._announced.clear()
-        self._look(list(self._listeners.values()))
+    def send(self, subscription: Subscription, document: dict[str, Any]) -> Outcome:
+        """Confirmation notices are for URI subscribers: none comes here."""
+        return Outcome(False, error="Websocket subscriptions take no notices.")
 
-    def _poll_announced(self) -> None:
-        """The subscriptions of announced scopes; announcements heard during a look are
-        gathered into the next, which starts when it ends."""
-        if self._polling or not self._announced:
-            return
-        scopes, self._announced = self._announced, set()
-        self._look([self._listeners[subscription_id] for scope in scopes
-                    for subscription_id in self._by_scope.get(scope, ())])
+    def send_page(self, subscription: Subscription, messages: list[Message]) -> Outcome:
+        with self._lock:
+            holder = self._held.get(subscription.id)
+        if holder is None:
+            return _GONE
+        at = time.time()
+        frame = frames.push(subscription.id, subscription.source,
+                            [render.message(subscription.source, message, at)
+                             for message in messages])
+        self._reactor.callFromThread(self._send, subscription.id, holder, frame)
+        return DELIVERED
 
-    def _look(self, listeners: list[Listener]) -> None:
-        if not listeners:
-            return
-        self._polling = True
-        self._runner.submit(self._fetch, (listeners,), self._looked)
-
-    def _looked(self, found: list[tuple[Listener, list[Any] | None]] | None,
-                error: BaseException | None) -> None:
-        self._polling = False
-        try:
-            if error is not None:
-                self._log_failure(None, error)
-            else:
-                self._deliver(found or [])
-        finally:
-            self._poll_announced()
-
-    def _fetch(self, listeners: list[Listener]) -> list[tuple[Listener, list[Any] | None]]:
-        """In a runner thread: new messages per listener; None means the subscription ended."""
-        found: list[tuple[Listener, list[Any] | None]] = []
-        now = time.monotonic()
-        for listener in listeners:
-            messages = self._new_messages(listener)
-            # Looked up after the messages: one posted after the subscription was
-            # deleted is then never delivered.
-            if messages or now >= listener.next_check:
-                listener.next_check = now + CHECK_ALIVE_EVERY
-                if not self._still_subscribed(listener):
-                    found.append((listener, None))
-                    continue
-            if messages:
-                found.append((listener, messages))
-        return found
-
-    def _still_subscribed(self, listener: Listener) -> bool:
-        try:
-            self._api.run("subscription_get", ScopedRequest(
-                project=listener.project, client_id=listener.client_id,
-                params={"queue_name": listener.queue,
-                        "subscription_id": listener.subscription_id}))
-        except errors.NotFound:
-            return False
-        return True
-
-    def _new_messages(self, listener: Listener) -> list[Any]:
-        params = {"queue_name": listener.queue, "limit": self._page_size, "echo": True,
-                  "include_claimed": True}
-        if listener.marker:
-            params["marker"] = listener.marker
-        listed = self._api.run("message_list", ScopedRequest(
-            project=listener.project, client_id=listener.client_id, params=params))
-        messages = listed.body["messages"]
-        if messages:
-            listener.marker = messages[-1]["id"]
-        return messages
-
-    def _deliver(self, found: list[tuple[Listener, list[Any] | None]]) -> None:
-        for listener, messages in found:
-            if self._listeners.get(listener.subscription_id) is not listener:
-                continue  # unsubscribed while we looked
-            if messages is None:
-                self._forget(listener)
-                listener.connection.subscriptions.discard(listener.subscription_id)
-                continue
-            listener.connection.send(frames.push(listener.subscription_id, listener.queue,
-                                                 messages), listener.binary)
+    def _send(self, subscription_id: str, holder: Held, frame: dict[str, Any]) -> None:
+        connection = holder.connection
+        if (subscription_id in connection.subscriptions
+                and connection.state == connection.STATE_OPEN):
+            connection.send(frame, holder.binary)
