@@ -18,8 +18,9 @@ subscription:
 A failed attempt that the retry policy (:mod:`zaqar.notification.retry`) allows to
 repeat is repeated when its delay has passed, without holding a thread meanwhile; the
 messages after it wait (order per subscriber). Attempts, successes and the last error
-go to the subscription's delivery record. The cursor is stored after each message, so
-a notifier that dies delivers at most that message again when it starts over.
+go to the subscription's delivery record. The cursor (and record) is stored after each
+page of up to PAGE_SIZE messages and before each wait for a retry, so a notifier that
+dies delivers at most that page again when it starts over.
 """
 from __future__ import annotations
 
@@ -276,6 +277,7 @@ class Notifier:
                 self._record(subscription, cursor, record)
                 return self._retry_is_due(subscription)
             cursor = message.id
+        if messages:
             self._record(subscription, cursor, record)
         return len(messages) == PAGE_SIZE
 
