@@ -11,9 +11,10 @@ import pytest
 from tests.functional.conftest import Rest, _server_command, _write_config, running_server
 from tests.functional.websocket_client import WsClient, connections, subscribe_here
 
+# Without options.trust_id: upstream creates the trust on subscribe; not delivered yet.
 URI_SUBSCRIBERS = [
-    ("trust+http://example.com/hook", "Webhook notification with Keystone trusts"),
-    ("trust+https://example.com/hook", "Webhook notification with Keystone trusts"),
+    ("trust+http://example.com/hook", "creating the Keystone trust"),
+    ("trust+https://example.com/hook", "creating the Keystone trust"),
 ]
 # Upstream's GET of a queue shows these: clients send them back.
 FEATURE_DEFAULTS = {"_dead_letter_queue": None, "_dead_letter_queue_messages_ttl": None,
@@ -168,7 +169,7 @@ def test_update_to_a_subscriber_not_delivered_yet_is_refused(connect, zaqar_serv
     rest = Rest(zaqar_server.url, client.project)
     assert_error(rest.patch(f"/v2/queues/moved/subscriptions/{subscription_id}",
                             json={"subscriber": "trust+https://example.com/hook"}), 400,
-                 "Not delivered yet: Webhook notification with Keystone trusts")
+                 "Not delivered yet: creating the Keystone trust")
 
 
 # -- subscriptions: a second one to the same URI subscriber -----------------------------

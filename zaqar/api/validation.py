@@ -30,6 +30,8 @@ MAX_CLAIM_COUNT = 2 ** 31 - 1
 # documents parse, but could not be encoded or decoded again within Python's recursion
 # limit: a message stored that deep would break every read of its queue.
 MAX_DOCUMENT_DEPTH = 100
+# Longest long poll (``wait``) in seconds, as SQS's ReceiveMessage WaitTimeSeconds.
+MAX_WAIT = 20
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -169,6 +171,12 @@ class Validator:
             raise BadRequest(f"The value of {key} must be an integer from {minimum} "
                              f"to {maximum}.")
         return value
+
+    @classmethod
+    def wait(cls, params: dict[str, Any]) -> int:
+        """``wait``: seconds a claim or a listing may wait for messages when there are
+        none yet (long polling; zaqar.api.long_poll), 0 to MAX_WAIT; 0 by default."""
+        return cls.query_int(params, "wait", 0, 0, MAX_WAIT)
 
     @staticmethod
     def document_int(params: dict[str, Any], key: str, default: int, minimum: int,
@@ -314,11 +322,10 @@ class Validator:
                              f"of: {allowed}.")
         _check_destination(value, scheme)
         if scheme not in _DELIVERED_SCHEMES:
-            # Refused rather than stored and never notified.
-            feature = _SUBSCRIBER_FEATURES.get(scheme,
-                                               f"Notification of {scheme} subscribers")
-            raise BadRequest(f"Not delivered yet: {feature}. The subscriber {value!r} "
-                             "would never be notified.")
+            # A scheme subscriber_types allows that nothing delivers to: refused rather
+            # than stored and never notified.
+            raise BadRequest(f"Not delivered yet: Notification of {scheme} subscribers. "
+                             f"The subscriber {value!r} would never be notified.")
         return value
 
     def subscription_options(self, value: Any) -> dict[str, Any]:
@@ -346,13 +353,8 @@ class Validator:
 
 # -- reserved keys of queue metadata and subscription options ---------------------------
 
-# Subscriber schemes the notifier delivers to (zaqar.notification), and the features of
-# the others.
-_DELIVERED_SCHEMES = ("http", "https", "mailto")
-_SUBSCRIBER_FEATURES = {
-    "trust+http": "Webhook notification with Keystone trusts (trust+http subscribers)",
-    "trust+https": "Webhook notification with Keystone trusts (trust+https subscribers)",
-}
+# Subscriber schemes the notifier delivers to (zaqar.notification).
+_DELIVERED_SCHEMES = ("http", "https", "mailto", "trust+http", "trust+https")
 
 def _check_destination(subscriber: str, scheme: str) -> None:
     """Raises BadRequest for a subscriber URI that names nowhere to deliver to (stricter

@@ -22,12 +22,13 @@ from zaqar.conf import (
     signed_url,
     sqlalchemy,
     transport,
+    trustee,
     websocket,
     wsgi,
 )
 
 _MODULES = (default, drivers, transport, wsgi, websocket, sqlalchemy, redis, mongodb, gc,
-            signed_url, cors, dashboard, bridge, notification)
+            signed_url, cors, dashboard, bridge, notification, trustee)
 
 
 # Upstream options kept for their names, whose feature is not implemented yet:

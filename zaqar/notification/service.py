@@ -12,6 +12,7 @@ from zaqar.notification.base import Outcome, Sender
 from zaqar.notification.destinations import DestinationPolicy
 from zaqar.notification.mailto import MailSender
 from zaqar.notification.notifier import Notifier
+from zaqar.notification.trust import TrustSender
 from zaqar.notification.webhook import WebhookSender
 from zaqar.storage import load_driver
 from zaqar.storage.base import Subscription
@@ -22,7 +23,9 @@ LOG = logging.getLogger(__name__)
 def senders(conf: cfg.ConfigOpts) -> dict[str, Sender]:
     """Raises ValueError for a malformed ``[notification] allowed_destinations``."""
     webhook = WebhookSender(conf, DestinationPolicy(conf.notification.allowed_destinations))
-    chosen: dict[str, Sender] = {"http": webhook, "https": webhook, "mailto": MailSender(conf)}
+    trusted = TrustSender(conf, webhook)
+    chosen: dict[str, Sender] = {"http": webhook, "https": webhook, "mailto": MailSender(conf),
+                                 "trust+http": trusted, "trust+https": trusted}
     return {scheme: _Counted(scheme, sender) for scheme, sender in chosen.items()}
 
 

@@ -43,6 +43,10 @@ class WebhookSender:
     def send(self, subscription: Subscription, document: dict[str, Any]) -> Outcome:
         return self.post(subscription.subscriber, subscription, document, {})
 
+    def refusal(self, url: str) -> str | None:
+        """Why ``url`` may not be delivered to ([notification] allowed_destinations)."""
+        return self._destinations.refusal(url)
+
     def post(self, url: str, subscription: Subscription, document: dict[str, Any],
              extra_headers: dict[str, str]) -> Outcome:
         refusal = self._destinations.refusal(url)

@@ -447,18 +447,16 @@ def test_checksum_follows_the_key_order_posted_as_upstreams(make_validator):
 # -- subscribers ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("uri", ["http://example.com/hook", "https://example.com:8443/h?x=1",
-                                 "mailto:ops@example.com?subject=Orders"])
-def test_webhook_and_mail_subscribers_are_accepted(validate, uri):
+                                 "mailto:ops@example.com?subject=Orders",
+                                 "trust+http://example.com", "trust+https://example.com/h"])
+def test_subscribers_the_notifier_delivers_to_are_accepted(validate, uri):
     assert validate.subscriber(uri) == uri
 
 
-@pytest.mark.parametrize(("uri", "feature"), [
-    ("trust+http://example.com", "Webhook notification with Keystone trusts"),
-    ("trust+https://example.com/hook", "Webhook notification with Keystone trusts"),
-])
-def test_subscriber_uris_are_refused_until_their_delivery_lands(validate, uri, feature):
-    with pytest.raises(BadRequest, match=f"Not delivered yet: {feature}"):
-        validate.subscriber(uri)
+def test_a_configured_scheme_nothing_delivers_to_is_refused(make_validator):
+    validate = make_validator(subscriber_types=["http", "gopher"])
+    with pytest.raises(BadRequest, match="Not delivered yet: Notification of gopher"):
+        validate.subscriber("gopher://example.com/hole")
 
 
 @pytest.mark.parametrize("uri", [None, "", 7, "http://example.com/" + "x" * 2048])
