@@ -135,3 +135,23 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType({
     "get_home_doc": Operation({200: obj(("resources",), resources={"type": "object"})},
                               media_type="application/json-home"),
 })
+
+
+def _topic_operations() -> dict[str, Operation]:
+    """A topic action answers as the queue action of the same meaning (zaqar.api.topics
+    runs it), but for the list, whose entries are under ``topics``."""
+    operations = {f"topic_{name[len('queue_'):]}": OPERATIONS[name]
+                  for name in ("queue_get", "queue_create", "queue_delete", "queue_update",
+                               "queue_get_stats", "queue_purge")}
+    operations["topic_list"] = Operation(
+        {200: obj(("topics",), topics=array(QUEUE), links=LINKS, count=INTEGER)},
+        OPERATIONS["queue_list"].query)
+    for name in ("message_post", "message_list", "message_get_many", "message_get",
+                 "message_delete", "message_delete_many", "subscription_list",
+                 "subscription_create", "subscription_get", "subscription_update",
+                 "subscription_delete", "subscription_confirm"):
+        operations[f"topic_{name}"] = OPERATIONS[name]
+    return operations
+
+
+OPERATIONS = MappingProxyType({**OPERATIONS, **_topic_operations()})
