@@ -69,6 +69,14 @@ def test_queue_exists_and_delete(driver):
     driver.queues.delete("q", P)  # deleting again is no error
 
 
+def test_a_queue_made_by_its_first_post_exists_and_is_listed(driver):
+    post(driver, "lazy")
+    assert driver.queues.exists("lazy", P)
+    assert driver.queues.get_metadata("lazy", P) == {}
+    assert [entry.name for entry in driver.queues.list(P)] == ["lazy"]
+    assert driver.queues.count(P) == 1
+
+
 def test_queue_list_pages_by_name_with_markers(driver):
     for name in ["c", "a", "e", "b", "d"]:
         driver.queues.create(name, P, {"name": name})
