@@ -57,9 +57,20 @@ class TrustSender:
             if found is None:
                 if len(self._sessions) >= MAX_SESSIONS:
                     self._sessions.pop(next(iter(self._sessions)))
-                auth = loading.load_auth_from_conf_options(self._conf, TRUSTEE,
-                                                           trust_id=trust_id)
-                found = loading.load_session_from_conf_options(self._conf, TRUSTEE,
-                                                               auth=auth)
+                found = self._new_session(trust_id)
                 self._sessions[trust_id] = found
             return found
+
+    def _new_session(self, trust_id: str) -> session.Session:
+        """A session of the [trustee] user scoped to the trust. The plugin is built from
+        the options zaqar.conf.trustee registers (keystoneauth's loading from conf
+        would register them again, differing in being optional here)."""
+        group = self._conf[TRUSTEE]
+        loader: Any = loading.get_plugin_loader(group.auth_type or "password")
+        values = {option.dest: group[option.dest] for option in loader.get_options()
+                  if option.dest in group and group[option.dest] is not None}
+        auth = loader.load_from_options(**{**values, "trust_id": trust_id})
+        verify: bool | str = not group.insecure
+        if group.cafile and verify:
+            verify = group.cafile
+        return session.Session(auth=auth, verify=verify, timeout=group.timeout)
