@@ -25,11 +25,13 @@ class ClaimActions(Actions):
         return ttl, grace
 
     def claim_create(self, req: ScopedRequest) -> Response:
-        """201 with the claimed messages, or 204 when nothing is claimable."""
+        """201 with the claimed messages, or 204 when nothing is claimable (after up to
+        ``wait`` seconds: zaqar.api.long_poll)."""
         queue = self.validate.queue_name(req.params.get("queue_name"))
         limit = self.validate.query_int(req.params, "limit", 10, 1,
                                         self.limits.max_messages_per_claim_or_pop)
         ttl, grace = self._ttl_and_grace(req, MIN_CLAIM_GRACE)
+        self.validate.wait(req.params)  # the transport waits (zaqar.api.long_poll)
         claim = self.storage.claims.create(queue, req.project, ttl, grace, limit,
                                            self._dead_letter(queue, req.project))
         if claim is None:

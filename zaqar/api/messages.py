@@ -35,6 +35,7 @@ class MessageActions(Actions):
         echo = v.flag(req.params, "echo")
         include_claimed = v.flag(req.params, "include_claimed")
         include_delayed = v.flag(req.params, "include_delayed")
+        v.wait(req.params)  # the transport waits (zaqar.api.long_poll)
         found = self.cipher.open_messages(req.project, self.storage.messages.list(
             queue, req.project, req.client_id, marker, limit, echo, include_claimed,
             include_delayed))

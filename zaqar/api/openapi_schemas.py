@@ -34,6 +34,10 @@ LIMIT: Schema = {"type": "integer", "minimum": 1, "maximum": 20}
 MARKER: Schema = STRING
 LINKS: Schema = array(obj(("rel", "href"), rel=STRING, href=STRING))
 TTL: Schema = {"type": "integer", "minimum": 60}
+# Long polling (zaqar.api.long_poll): answer as soon as there are messages, or after this
+# many seconds with none.
+WAIT: Schema = {"type": "integer", "minimum": 0, "maximum": 20,
+                "description": "Seconds to wait for messages when there are none yet."}
 
 MESSAGE: Schema = obj(("id", "href", "ttl", "age", "body"), id=STRING, href=STRING,
                       ttl=INTEGER, age=INTEGER, body=ANY, checksum=STRING)
@@ -93,7 +97,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType({
     "message_list": Operation(
         {200: MESSAGES_PAGE},
         {"marker": MARKER, "limit": LIMIT, "echo": FLAG, "include_claimed": FLAG,
-         "include_delayed": FLAG}),
+         "include_delayed": FLAG, "wait": WAIT}),
     "message_get_many": Operation({200: obj(("messages",), messages=array(MESSAGE))},
                                   {"ids": STRING}),
     "message_post": Operation(
@@ -114,7 +118,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType({
     "claim_get": Operation({200: CLAIM}),
     "claim_create": Operation(
         {201: obj(("messages",), messages=array(MESSAGE), claim_id=STRING), 204: None},
-        {"limit": LIMIT}, body=CLAIM_BODY),
+        {"limit": LIMIT, "wait": WAIT}, body=CLAIM_BODY),
     "claim_update": Operation({204: None}, body=CLAIM_BODY, body_required=True),
     "claim_delete": Operation({204: None}),
     "subscription_list": Operation(

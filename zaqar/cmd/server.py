@@ -7,6 +7,7 @@ then builds its own storage engine (connections are never shared across fork). W
 ``[notification] deliver`` (the default), a notifier process delivers to subscribers
 (zaqar.notification); it is started again should it die.
 """
+import functools
 import logging
 import os
 import subprocess
@@ -23,6 +24,7 @@ from zaqar.auth import secret_key
 from zaqar.cmd.children import STOP_TIMEOUT, WebsocketProcesses, wait_for_stop_signal
 from zaqar.notification.destinations import DestinationPolicy
 from zaqar.storage import load_driver
+from zaqar.transport import tls
 from zaqar.transport.wsgi.app import body_limit
 from zaqar.transport.wsgi.metrics import parse_networks
 
@@ -33,8 +35,12 @@ KEEPALIVE_WORKER = "zaqar.transport.wsgi.worker.KeepAliveWorker"
 class GunicornServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.zaqar_conf = conf
-        # Read by the keep-alive worker: how much of a body it buffers.
+        # Read by the keep-alive worker: how much of a body it buffers, and its TLS
+        # context (built again by each worker, so SIGHUP reloads certificate files).
         self.request_body_limit = body_limit(conf)
+        self.tls_context: Any = None
+        if tls.enabled(conf, tls.WSGI):
+            self.tls_context = functools.partial(tls.server_context, conf, tls.WSGI)
         super().__init__()
 
     def load_config(self) -> None:
@@ -59,6 +65,11 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "when_ready": self._when_ready,
             "child_exit": _worker_exited,
         }
+        if self.tls_context is not None:
+            # gunicorn's gthread worker reads these; ours calls tls_context. The context
+            # is ours either way (TLS 1.2 floor, client certificates with ca_file).
+            settings.update(certfile=wsgi.cert_file, keyfile=wsgi.key_file,
+                            ssl_context=lambda _config, _default: self.tls_context())
         for key, value in settings.items():
             self.cfg.set(key, value)
 
@@ -216,6 +227,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit("zaqar-server: [drivers] transport names no transport to serve.")
     _ensure_secret_key(config)
     _check_notification(config)
+    try:
+        tls.check(config)
+    except tls.TlsConfigError as error:
+        sys.exit(f"zaqar-server: {error}")
     _use_metrics_directory(config)
     storage = load_driver(config)
     storage.prepare()
@@ -228,8 +243,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         if "wsgi" in transports:
             wsgi = config["drivers:transport:wsgi"]
-            LOG.info("Serving Zaqar v2 REST API on http://%s:%d/ (storage: %s)",
-                     _host(wsgi.bind), wsgi.port, config.drivers.message_store)
+            LOG.info("Serving Zaqar v2 REST API on %s://%s:%d/ (storage: %s)",
+                     "https" if wsgi.cert_file else "http", _host(wsgi.bind), wsgi.port,
+                     config.drivers.message_store)
             GunicornServer(config).run()
         else:
             wait_for_stop_signal()

@@ -14,6 +14,11 @@ OPTS = [
                            "(SO_REUSEPORT) and the kernel spreads connections over them "
                            "by a hash, so with few connections two often land in one "
                            "process: twice the cores halves how often."),
+    cfg.StrOpt("cert_file", help="PEM certificate (then intermediates) to serve wss over TLS; "
+               "with key_file. TLS 1.2 or later."),
+    cfg.StrOpt("key_file", help="PEM private key of cert_file."),
+    cfg.StrOpt("ca_file", help="PEM CA certificates: set, clients must present a "
+               "certificate one of them signed (mutual TLS)."),
     cfg.IntOpt("max_frame_size", default=1024 * 1024, min=1024,
                help="Largest accepted frame (message) in bytes. Frames up to this size "
                     "that break a document limit get an error reply; larger ones close "

@@ -23,6 +23,19 @@ OPTS = [
                help="Connections one worker holds open at most; past that it accepts no "
                     "more until some close (each may buffer a request body)."),
     cfg.BoolOpt("access_log", default=True, help="Log one line per request."),
+    cfg.StrOpt("cert_file", help="PEM certificate (then intermediates) to serve https over TLS; "
+               "with key_file. TLS 1.2 or later."),
+    cfg.StrOpt("key_file", help="PEM private key of cert_file."),
+    cfg.StrOpt("ca_file", help="PEM CA certificates: set, clients must present a "
+               "certificate one of them signed (mutual TLS)."),
+    cfg.FloatOpt("long_poll_interval", default=0.05, min=0.01,
+                 help="Seconds between looks for new messages on the queues that long "
+                      "polls (wait=N) wait on, with a storage that does not announce "
+                      "posts (SQL); posts served by the same process wake at once."),
+    cfg.FloatOpt("long_poll_recheck", default=1.0, min=0.05,
+                 help="Seconds between runs of every waiting long poll again: the latest "
+                      "a message freed by a released or expired claim, or whose "
+                      "announcement was lost, is found."),
     cfg.ListOpt("metrics_allowed_networks", default=["127.0.0.0/8", "::1"],
                 help="Addresses or networks (CIDR) that may read the Prometheus metrics "
                      "at /metrics, served without authentication; others get 403. Empty: "

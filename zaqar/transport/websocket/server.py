@@ -7,7 +7,10 @@ from typing import Any
 from oslo_config import cfg
 
 from zaqar import metrics
-from zaqar.api import Api
+from zaqar.api import Api, Request, Response, long_poll
+from zaqar.api.errors import BadRequest
+from zaqar.api.validation import Validator
+from zaqar.transport import tls
 
 LOG = logging.getLogger(__name__)
 # How long shutdown waits for clients to answer the 1001 close.
@@ -34,6 +37,21 @@ def _listening_socket(bind: str, port: int, shared: bool) -> socket.socket:
     return listener
 
 
+def _refuse_waits(api: Api) -> None:
+    """A ``wait`` (long polling, zaqar.api.long_poll) is served over REST only so far:
+    over websocket it is refused, not ignored; subscribing to the queue gets pushes."""
+    dispatch = api.dispatch
+
+    def refusing(action: str, req: Request) -> Response:
+        if action in long_poll.WAITING_ACTIONS and req.params.get("wait") not in (None, 0):
+            Validator.wait(req.params)  # out of range: the same 400 as REST
+            raise BadRequest("wait (long polling) is served over REST only; over "
+                             "websocket, subscribe to the queue to have messages pushed.")
+        return dispatch(action, req)
+
+    api.dispatch = refusing  # type: ignore[method-assign]
+
+
 def serve(api: Api, conf: cfg.ConfigOpts) -> None:
     """Block serving websocket clients; returns after a clean shutdown."""
     from twisted.internet import defer, reactor, task
@@ -42,11 +60,20 @@ def serve(api: Api, conf: cfg.ConfigOpts) -> None:
 
     group = conf["drivers:transport:websocket"]
     metrics.observe_dispatch(api, "websocket")
+    _refuse_waits(api)
     factory = MessagingServerFactory(api, conf, reactor)
+    scheme, served = "ws", factory
+    if tls.enabled(conf, tls.WEBSOCKET):
+        from twisted.protocols.tls import TLSMemoryBIOFactory
+
+        scheme = "wss"
+        factory.setSessionParameters(f"wss://{group.bind}:{group.port}", factory.protocols,
+                                     factory.server, factory.headers, factory.externalPort)
+        served = TLSMemoryBIOFactory(tls.twisted_options(conf, tls.WEBSOCKET), False, factory)
     # Listen before starting the runner threads: a port in use must end the process, and
     # live threads would keep it from exiting.
     listener = _listening_socket(group.bind, group.port, shared=group.workers > 1)
-    reactor.adoptStreamPort(listener.fileno(), listener.family, factory)
+    reactor.adoptStreamPort(listener.fileno(), listener.family, served)
     listener.close()  # the reactor holds its own duplicate
     factory.start()
 
@@ -69,7 +96,7 @@ def serve(api: Api, conf: cfg.ConfigOpts) -> None:
     sampling.start(1.0)
     reactor.addSystemEventTrigger("before", "shutdown", _going_away)
     reactor.addSystemEventTrigger("after", "shutdown", factory.stop)
-    LOG.info("Serving Zaqar websocket API on ws://%s:%d/", group.bind, group.port)
+    LOG.info("Serving Zaqar websocket API on %s://%s:%d/", scheme, group.bind, group.port)
     try:
         reactor.run()
     finally:

@@ -7,11 +7,12 @@ import falcon
 from oslo_config import cfg
 
 from zaqar import codec
-from zaqar.api import Api, errors
+from zaqar.api import Api, Request, Response, errors
 from zaqar.auth import keystone
 from zaqar.metrics import observe_dispatch
 from zaqar.transport.wsgi import dashboard, metrics, openapi
 from zaqar.transport.wsgi.documents import VersionsResource
+from zaqar.transport.wsgi.long_poll import PostWaker
 from zaqar.transport.wsgi.negotiation import RequireJson
 from zaqar.transport.wsgi.resources import ActionResource
 from zaqar.transport.wsgi.routes import build_routes
@@ -50,6 +51,19 @@ def body_limit(conf: cfg.ConfigOpts) -> int:
     return 2 * max(conf.transport.max_messages_post_size, conf.transport.max_queue_metadata)
 
 
+def post_waker(api: Api, conf: cfg.ConfigOpts) -> PostWaker:
+    """The process's long-poll hub; posts served here wake its waiters at once."""
+    group = conf["drivers:transport:wsgi"]
+    waker = PostWaker(api.storage, group.long_poll_interval, group.long_poll_recheck)
+
+    def announce(action: str, req: Request, response: Response) -> None:
+        if action == "message_post" and waker.waiting:
+            waker.announce((req.params["queue_name"], api.scope(action, req).project))
+
+    observe_dispatch(api, "rest", on_success=announce)
+    return waker
+
+
 def create_app(api: Api, conf: cfg.ConfigOpts) -> falcon.App:
     app = falcon.App(media_type=falcon.MEDIA_JSON, middleware=[RequireJson()])
     app.req_options.auto_parse_qs_csv = False
@@ -61,8 +75,9 @@ def create_app(api: Api, conf: cfg.ConfigOpts) -> falcon.App:
     app.add_route("/", VersionsResource())
     app.add_route(openapi.PATH, openapi.OpenApiResource(conf.admin_mode))
     limit = body_limit(conf)
+    waker = post_waker(api, conf)
     for path, methods in build_routes(conf.admin_mode).items():
-        app.add_route(path, ActionResource(api, methods, limit))
+        app.add_route(path, ActionResource(api, methods, limit, waker))
     dashboard.add_routes(app, conf)
     return app
 
@@ -74,7 +89,6 @@ def create_wsgi_app(api: Api, conf: cfg.ConfigOpts) -> WSGIApplication:
     (zaqar.transport.wsgi.metrics). Raises ValueError for a malformed
     ``metrics_allowed_networks``."""
     networks = metrics.parse_networks(conf["drivers:transport:wsgi"].metrics_allowed_networks)
-    observe_dispatch(api, "rest")
     app: WSGIApplication = create_app(api, conf)
     if conf.auth_strategy == "keystone":
         app = openapi.outside_auth(dashboard.outside_auth(keystone.protect(app, conf), app),

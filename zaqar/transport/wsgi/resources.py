@@ -1,22 +1,38 @@
-"""One thin Falcon resource per route: parse, dispatch to the api layer, render."""
+"""One thin Falcon resource per route: parse, dispatch to the api layer, render.
+
+A claim or listing with ``wait=N`` that found nothing (zaqar.api.long_poll) is run again
+when its queue may have messages: the keep-alive worker parks it through the
+``zaqar.park`` callable it puts in the environ (no thread held); other servers wait in
+the request's thread.
+"""
+import time
 from typing import Any
 
 import falcon
 
 from zaqar import codec
-from zaqar.api import Api, Request, errors
+from zaqar.api import Api, Request, errors, long_poll
 from zaqar.api.registry import Endpoint
 from zaqar.api.request import merge_document
 from zaqar.auth.keystone import credentials_from_environ
 from zaqar.auth.signed_url import SignedHeaders
+from zaqar.transport.wsgi.long_poll import PostWaker
 from zaqar.transport.wsgi.routes import Route
+
+# Offered by the keep-alive worker: park(waker, key, deadline, consumes) keeps the request
+# for a later run instead of answering now.
+PARK = "zaqar.park"
+# Set by the keep-alive worker on a parked request's later runs: when its wait ends.
+DEADLINE = "zaqar.long_poll_deadline"
 
 
 class ActionResource:
     """Serves every method of one path; ``on_<method>`` responders are set per route."""
 
-    def __init__(self, api: Api, methods: dict[str, Route], body_limit: int) -> None:
+    def __init__(self, api: Api, methods: dict[str, Route], body_limit: int,
+                 waker: PostWaker) -> None:
         self._api = api
+        self._waker = waker
         self._methods = methods
         self._body_limit = body_limit
         for method in methods:
@@ -34,10 +50,25 @@ class ActionResource:
                 params = merge_document(params, document, endpoint.required)
             elif document is not None:
                 params[endpoint.body] = document
-        result = self._api.dispatch(action, Request(
+        request = Request(
             project=req.get_header("X-Project-ID"), client_id=req.get_header("Client-ID"),
             params=params, body_size=size, credentials=credentials_from_environ(req.env),
-            signature=SignedHeaders.from_headers(req.get_header)))
+            signature=SignedHeaders.from_headers(req.get_header))
+        result = self._api.dispatch(action, request)
+        wait = long_poll.wait_seconds(action, params, result)
+        if wait:
+            key = (params["queue_name"], self._api.scope(action, request).project)
+            deadline = req.env.get(DEADLINE) or time.monotonic() + wait
+            park = req.env.get(PARK)
+            if park is not None:  # the keep-alive worker runs this request again later
+                if deadline > time.monotonic():
+                    park(self._waker, key, deadline, long_poll.consumes(action))
+                    return
+            else:  # a thread per request: this one waits
+                while (left := deadline - time.monotonic()) > 0 and wait:
+                    self._waker.wait(key, left)
+                    result = self._api.dispatch(action, request)
+                    wait = long_poll.wait_seconds(action, params, result)
         resp.status = result.status
         for name, value in result.headers.items():
             resp.set_header(name, value)

@@ -1,28 +1,43 @@
-"""A gunicorn worker for the REST API: persistent connections, HTTP parsed in C.
+"""A gunicorn worker for the REST API: persistent connections, HTTP parsed in C, TLS,
+long polls parked without a thread.
 
 gunicorn's sync worker parses HTTP in Python and closes the connection after every
 response, so each request also pays a TCP handshake, an accept and a graceful close on
 both ends: under load that cost about as much CPU as the request itself. This worker
 keeps connections open (HTTP/1.1 keep-alive and pipelining), parses with httptools
-(llhttp, Node.js's parser), and runs the application in its one thread, a request at a
-time, as the sync worker does: requests are short and storage calls block briefly, so
-one process per core serving many connections is all the concurrency there is to have.
+(zaqar.transport.wsgi.http_parsing), and runs the application in its one thread, a
+request at a time: requests are short and storage calls block briefly, so one process
+per core serving many connections is all the concurrency there is to have.
+
+Every socket is non-blocking and epoll says when to read and write: an answer the client
+does not take waits in that connection's outbox, and the connection is not read again
+until it is sent, so a client that pipelines and never reads holds one answer and stalls
+no one else; one whose outbox has not moved for ``timeout`` seconds is dropped. A long
+poll that finds nothing (``wait=N``; zaqar.transport.wsgi.resources) is parked: the
+connection waits, unread, until its queue is announced (zaqar.transport.wsgi.long_poll)
+or its time is up, and the request is run again.
 
 The arbiter, settings, signals and process management stay gunicorn's. Its request
 limits apply (``limit_request_line`` → 414, ``limit_request_fields`` and
-``limit_request_field_size`` → 431), ``keepalive`` is how long an idle connection stays
-open, ``worker_connections`` is how many a worker holds at once (then it stops
-accepting), and a request not complete within ``timeout`` seconds gets 408. Every
-refusal is a JSON error body, then the connection ends. Linux only (epoll).
+``limit_request_field_size`` → 431, a whole head over 64 KiB → 431), ``keepalive`` is
+how long an idle connection (or a TLS handshake) may take, ``worker_connections`` is how
+many a worker holds at once (then it stops accepting), and a request not complete within
+``timeout`` seconds gets 408. Every refusal is a JSON error body, then the connection
+ends. With TLS (``certfile``/``keyfile``, set from ``[drivers:transport:wsgi]``), the
+context comes from zaqar.transport.tls, read again by each new worker (so SIGHUP, which
+replaces the workers, reloads certificates). Linux only (epoll).
 """
 from __future__ import annotations
 
 import contextlib
 import errno
+import heapq
 import io
+import itertools
 import os
 import select
 import socket
+import ssl
 import sys
 import time
 from collections import deque
@@ -34,8 +49,17 @@ from urllib.parse import unquote_to_bytes
 import httptools
 from gunicorn.workers.base import Worker
 
-from zaqar import codec
+from zaqar import codec, metrics
 from zaqar.api.errors import ApiError, Unexpected
+from zaqar.transport.wsgi.http_parsing import (
+    SINGLE_VALUED,
+    Connection,
+    HttpRequest,
+    Limits,
+    RequestRefused,
+)
+from zaqar.transport.wsgi.long_poll import Key, PostWaker
+from zaqar.transport.wsgi.resources import DEADLINE, PARK
 
 DEFAULT_BODY_LIMIT = 1024 * 1024
 _READ_SIZE = 65536
@@ -46,153 +70,30 @@ _LINGER_SECONDS = 2.0
 _LINGER_BYTES = 4 * 1024 * 1024
 # One idle worker, not all of them, wakes for each new connection.
 _LISTENER_EVENTS = select.EPOLLIN | getattr(select, "EPOLLEXCLUSIVE", 0)
+_READING = select.EPOLLIN | select.EPOLLRDHUP
+_WRITING = select.EPOLLOUT | select.EPOLLRDHUP
+_PARKED = select.EPOLLRDHUP  # not read while waiting; a client that leaves is seen
+_WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError,
+                ssl.SSLWantWriteError)
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 414: "URI Too Long",
             417: "Expectation Failed", 431: "Request Header Fields Too Large"}
-# Headers naming one thing: sent twice with different values, which one counts would be
-# undefined (400).
-_SINGLE_VALUED = (b"x-project-id", b"client-id", b"x-auth-token")
+# What a response header may not contain (it would split the head: response splitting).
+_FORBIDDEN_IN_HEADERS = ("\r", "\n", "\0")
 
 
-class RequestRefused(Exception):
-    """The input cannot be served: answer ``status``, then end the connection."""
+class Parked:
+    """A long poll waiting on ``key`` until ``deadline`` (time.monotonic())."""
 
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
+    __slots__ = ("request", "waker", "key", "deadline", "consumes", "may_keep_alive")
 
-
-class _StopReading(Exception):
-    """Raised from a parser callback once the requests so far are all that will be
-    served on the connection."""
-
-
-class Limits:
-    """Request limits: gunicorn's settings (0 means none) and the application's body
-    limit."""
-
-    def __init__(self, request_line: int, fields: int, field_size: int, body: int) -> None:
-        self.request_line = request_line or sys.maxsize
-        self.fields = fields or sys.maxsize
-        self.field_size = field_size or sys.maxsize
-        # A head still incomplete past this is refused: bounds what the parser buffers.
-        self.head = min(self.request_line + self.fields * self.field_size, 1024 * 1024)
-        self.body = body
-
-
-class _Request:
-    __slots__ = ("method", "url", "version", "headers", "body", "keep_alive")
-
-    def __init__(self) -> None:
-        self.method = ""  # set once the head is complete
-        self.url = b""
-        self.version = "1.1"
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.body: list[bytes] = []
-        self.keep_alive = False
-
-
-class Connection:
-    """One client connection: its parser, the request being read, the complete requests
-    waiting for their answers (pipelining), and how the connection is to end."""
-
-    def __init__(self, sock: socket.socket, address: Any, limits: Limits) -> None:
-        self.sock = sock
-        self.address = address
-        self.limits = limits
-        self.parser = httptools.HttpRequestParser(self)
-        self.current: _Request | None = None
-        self.ready: deque[_Request] = deque()
-        self.head_size = 0
-        self.body_size = 0
-        self.since = time.monotonic()  # start of the request being read, or of idleness
-        self.refused: RequestRefused | None = None  # answered after the ready ones
-        self.closing = False  # ends once the ready requests are answered
-        self.lingering = False  # answered and shut for writing; input is dropped
-        self.dropped = 0  # bytes dropped while lingering
-
-    # -- httptools callbacks, called during feed_data ---------------------------------
-
-    def on_message_begin(self) -> None:
-        self.current = _Request()
-        self.head_size = self.body_size = 0
-        self.since = time.monotonic()
-
-    def on_url(self, url: bytes) -> None:
-        assert self.current is not None
-        self.current.url += url
-        if len(self.current.url) > self.limits.request_line:
-            raise RequestRefused(414, "The request line is over "
-                                      f"{self.limits.request_line} bytes.")
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        assert self.current is not None
-        self.current.headers.append((name, value))
-        if len(self.current.headers) > self.limits.fields:
-            raise RequestRefused(431, f"The request has more than {self.limits.fields} "
-                                      "header fields.")
-        if len(name) + len(value) + 2 > self.limits.field_size:
-            raise RequestRefused(431, "A header field is over "
-                                      f"{self.limits.field_size} bytes.")
-
-    def on_headers_complete(self) -> None:
-        request = self.current
-        assert request is not None
-        request.method = self.parser.get_method().decode("ascii")
-        request.version = self.parser.get_http_version()
-        request.keep_alive = self.parser.should_keep_alive()
-        headers = _checked_headers(request)
-        length = headers.get(b"content-length")
-        if length is not None and int(length) > self.limits.body:
-            # The application answers 413 from the head alone; the body is never read.
-            self.ready.append(request)
-            self.closing = True
-            raise _StopReading
-        # Not while earlier pipelined requests await their answers: those go first.
-        if (headers.get(b"expect") == b"100-continue" and request.version == "1.1"
-                and not self.ready):
-            self.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-
-    def on_body(self, body: bytes) -> None:
-        assert self.current is not None
-        self.body_size += len(body)
-        self.current.body.append(body)
-        if self.body_size > self.limits.body:  # chunked: the application answers 413
-            self.ready.append(self.current)
-            self.closing = True
-            raise _StopReading
-
-    def on_message_complete(self) -> None:
-        assert self.current is not None
-        self.ready.append(self.current)
-        self.current = None
-
-    # -- input --------------------------------------------------------------------------
-
-    def feed(self, data: bytes) -> None:
-        """Parse ``data``: complete requests land in :attr:`ready`; input that cannot be
-        served sets :attr:`refused`."""
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            # An upgrade (h2c, websocket) is declined by answering in HTTP/1.1, as the
-            # protocol allows; the parser cannot go on past it, so the connection ends.
-            self.closing = True
-        except httptools.HttpParserError as error:
-            cause = error.__context__
-            if isinstance(cause, RequestRefused):
-                self.refused = cause
-            elif not isinstance(cause, _StopReading):
-                self.refused = RequestRefused(400, f"Malformed HTTP request: {error}.")
-            return
-        if self.current is not None and not self.current.method:
-            self.head_size += len(data)
-            if self.head_size > self.limits.head:
-                self.refused = RequestRefused(431, "The request head is too large.")
-
-    @property
-    def ends_after_ready(self) -> bool:
-        return self.closing or self.refused is not None
+    def __init__(self, request: HttpRequest, waker: PostWaker, key: Key, deadline: float,
+                 consumes: bool, may_keep_alive: bool) -> None:
+        self.request = request
+        self.waker = waker
+        self.key = key
+        self.deadline = deadline
+        self.consumes = consumes
+        self.may_keep_alive = may_keep_alive
 
 
 class KeepAliveWorker(Worker):  # type: ignore[misc]
@@ -205,11 +106,22 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
         body_limit = getattr(self.app, "request_body_limit", DEFAULT_BODY_LIMIT)
         self.limits = Limits(self.cfg.limit_request_line, self.cfg.limit_request_fields,
                              self.cfg.limit_request_field_size, body_limit)
+        tls_context: Callable[[], ssl.SSLContext] | None = getattr(self.app, "tls_context",
+                                                                   None)
+        self.tls = tls_context() if tls_context is not None else None
+        # gunicorn hands workers half its timeout (for its own liveness check); requests
+        # get the whole of it, as documented.
+        self.request_timeout = self.cfg.timeout
         address = self.sockets[0].getsockname() if self.sockets else None
         self.server_name, self.server_port = (
             (str(address[0]), str(address[1])) if isinstance(address, tuple)
             else ("localhost", ""))
         self.date = (0, "")
+        self.waiting: dict[Key, deque[Connection]] = {}
+        self.deadlines: list[tuple[float, int, Connection, Parked]] = []
+        self.sequence = itertools.count()
+        self.wakers: dict[int, PostWaker] = {}
+        self.tls_pending: set[Connection] = set()  # TLS input decrypted but not read
         super().init_process()
 
     def run(self) -> None:
@@ -222,15 +134,19 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
         self.notify()
         try:
             while self.alive:
-                for fd, _events in self.poller.poll(_POLL_SECONDS):
+                for fd, events in self.poller.poll(self._poll_timeout()):
                     if fd in listeners:
                         self._accept(listeners[fd])
                     elif fd in self.connections:
-                        self._read(self.connections[fd])
+                        self._on_events(self.connections[fd], events)
+                    elif fd in self.wakers:
+                        self._wake(self.wakers[fd])
                     elif fd == self.PIPE[0]:
                         _drain(fd)
                     if not self.alive:
                         break
+                self._expire_waits()
+                self._read_tls_pending()
                 now = time.monotonic()
                 if now - last_sweep >= _POLL_SECONDS:
                     last_sweep = now
@@ -244,6 +160,13 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
                 self._close(connection)
             self.poller.close()
 
+    def _poll_timeout(self) -> float:
+        if self.tls_pending:
+            return 0.0
+        if self.deadlines:
+            return max(0.0, min(_POLL_SECONDS, self.deadlines[0][0] - time.monotonic()))
+        return _POLL_SECONDS
+
     # -- connections -------------------------------------------------------------------
 
     def _accept(self, listener: socket.socket) -> None:
@@ -253,13 +176,17 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
             if error.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.ECONNABORTED):
                 return
             raise
-        # Reads happen only when epoll says there is data; the timeout bounds a send to
-        # a client that does not read.
-        sock.settimeout(self.timeout)
+        sock.setblocking(False)
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.connections[sock.fileno()] = Connection(sock, address, self.limits)
-        self.poller.register(sock.fileno(), select.EPOLLIN)
+        if self.tls is not None:
+            sock = self.tls.wrap_socket(sock, server_side=True,
+                                        do_handshake_on_connect=False)
+        connection = Connection(sock, address, self.limits)
+        connection.handshaking = self.tls is not None
+        connection.events = _READING
+        self.connections[connection.fd] = connection
+        self.poller.register(connection.fd, _READING)
         if len(self.connections) >= self.cfg.worker_connections:
             self._accept_new(False)
 
@@ -275,34 +202,87 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
                 self.poller.unregister(listener.fileno())
         self.accepting = accepting
 
-    def _read(self, connection: Connection) -> None:
+    def _on_events(self, connection: Connection, events: int) -> None:
         try:
-            data = connection.sock.recv(_READ_SIZE)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b""
-        if not data:
-            self._close(connection)
-            return
-        if connection.lingering:
-            connection.dropped += len(data)
-            if connection.dropped > _LINGER_BYTES:
-                self._close(connection)
-            return
-        try:
-            connection.feed(data)
-            self._answer_ready(connection)
-        except OSError:  # the client went away while we were writing
+            if connection.handshaking:
+                self._handshake(connection)
+            elif connection.parked is not None:
+                self._close(connection)  # the client left (or sent more) while waiting
+            elif connection.outbox:
+                self._flush(connection)
+                if not connection.outbox and not connection.closed:
+                    self._advance(connection)
+            elif events & ~select.EPOLLOUT:
+                self._read(connection)
+        except OSError:  # the client went away, or broke TLS
             self._close(connection)
 
-    def _answer_ready(self, connection: Connection) -> None:
-        while connection.ready:
+    def _handshake(self, connection: Connection) -> None:
+        try:
+            connection.sock.do_handshake()
+        except ssl.SSLWantReadError:
+            self._watch(connection, _READING)
+            return
+        except ssl.SSLWantWriteError:
+            self._watch(connection, _WRITING)
+            return
+        except OSError as error:  # a client that does not trust us, or speaks no TLS
+            self.log.debug("TLS handshake with %s failed: %s", connection.address, error)
+            self._close(connection)
+            return
+        connection.handshaking = False
+        connection.since = time.monotonic()
+        self._watch(connection, _READING)
+        self._read(connection)
+
+    def _read(self, connection: Connection) -> None:
+        while True:
+            try:
+                data = connection.sock.recv(_READ_SIZE)
+            except _WOULD_BLOCK:
+                break
+            except OSError:
+                data = b""
+            if not data:
+                if connection.lingering or not (connection.ready or connection.outbox):
+                    self._close(connection)
+                    return
+                connection.closing = True  # answer what was asked, then end
+                break
+            if connection.lingering:
+                connection.dropped += len(data)
+                if connection.dropped > _LINGER_BYTES:
+                    self._close(connection)
+                    return
+                continue
+            connection.feed(data)
+            # A plain socket is read again when epoll says so; TLS input already taken
+            # from the kernel would not wake epoll, so it is read here while it lasts.
+            if connection.ready or connection.ends_after_ready or self.tls is None:
+                break
+        self._advance(connection)
+
+    def _advance(self, connection: Connection) -> None:
+        """Answer the ready requests as far as the client takes the answers, then watch
+        the connection for what comes next: its input, its output or its wake-up."""
+        while not (connection.lingering or connection.ending or connection.closed):
+            if connection.parked is not None:
+                self._watch(connection, _PARKED)
+                return
+            if connection.outbox:
+                self._flush(connection)
+                if connection.outbox:
+                    self._watch(connection, _WRITING)  # and not read: backpressure
+                    return
+            if not connection.ready:
+                break
             request = connection.ready.popleft()
             last = not connection.ready and connection.ends_after_ready
-            if not self._serve(connection, request, may_keep_alive=not last):
+            if self._serve(connection, request, may_keep_alive=not last) is False:
                 self._end(connection)
                 return
+        if connection.lingering or connection.ending or connection.closed:
+            return
         if connection.refused is not None:
             self._send_error(connection, connection.refused)
             self._end(connection)
@@ -310,25 +290,76 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
             self._end(connection)
         else:
             connection.since = time.monotonic()  # idle from the last answer
+            self._watch(connection, _READING)
+            if self.tls is not None and connection.sock.pending():
+                self.tls_pending.add(connection)
+
+    def _read_tls_pending(self) -> None:
+        pending, self.tls_pending = self.tls_pending, set()
+        for connection in pending:
+            if not connection.closed and connection.events == _READING:
+                try:
+                    self._read(connection)
+                except OSError:
+                    self._close(connection)
+
+    def _watch(self, connection: Connection, events: int) -> None:
+        if connection.events != events and not connection.closed:
+            self.poller.modify(connection.fd, events)
+            connection.events = events
+
+    def _write(self, connection: Connection, data: bytes) -> None:
+        connection.outbox += data
+
+    def _flush(self, connection: Connection) -> None:
+        """Send what the client takes of the outbox now; once it is all sent, a
+        connection that is ending is shut for writing."""
+        while connection.outbox:
+            try:
+                sent = connection.sock.send(connection.outbox)
+            except _WOULD_BLOCK:
+                break
+            del connection.outbox[:sent]
+            connection.write_since = 0.0
+        if connection.outbox:
+            connection.write_since = connection.write_since or time.monotonic()
+        elif connection.ending and not connection.lingering:
+            self._shut(connection)
 
     def _sweep(self, now: float) -> None:
-        """End connections idle past ``keepalive``, and requests not sent in time."""
+        """End connections idle past ``keepalive``, requests not sent in time, and
+        clients that took no output for ``timeout`` seconds."""
         for connection in list(self.connections.values()):
             age = now - connection.since
             if connection.lingering:
                 if age > _LINGER_SECONDS:
                     self._close(connection)
-            elif connection.current is None:
+            elif connection.outbox:
+                if connection.write_since and now - connection.write_since > self.request_timeout:
+                    self._close(connection)  # a client that does not read its answers
+            elif connection.parked is not None:
+                continue
+            elif connection.current is None and not connection.ready:
                 if age > self.cfg.keepalive:
                     self._close(connection)
-            elif age > self.timeout:
+            elif age > self.request_timeout:
                 self._send_error(connection, RequestRefused(
-                    408, f"The request was not complete within {self.timeout} seconds."))
-                self._end(connection)
+                    408, f"The request was not complete within {self.request_timeout} "
+                         "seconds."))
+                with contextlib.suppress(OSError):
+                    self._end(connection)
 
     def _end(self, connection: Connection) -> None:
-        """Close gracefully: no more output, and what the client still sends is dropped
-        until it closes too, or for _LINGER_SECONDS."""
+        """Close gracefully once the outbox is sent: no more output, and what the client
+        still sends is dropped until it closes too, or for _LINGER_SECONDS."""
+        connection.ending = True
+        connection.ready.clear()
+        connection.refused = None
+        self._flush(connection)
+        if connection.outbox:
+            self._watch(connection, _WRITING)
+
+    def _shut(self, connection: Connection) -> None:
         try:
             connection.sock.shutdown(socket.SHUT_WR)
         except OSError:
@@ -336,36 +367,121 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
             return
         connection.lingering = True
         connection.since = time.monotonic()
+        self._watch(connection, select.EPOLLIN)
 
     def _close(self, connection: Connection) -> None:
-        fd = connection.sock.fileno()
-        if self.connections.pop(fd, None) is not None:
-            self.poller.unregister(fd)
+        if connection.closed:
+            return
+        connection.closed = True
+        if self.connections.pop(connection.fd, None) is not None:
+            self.poller.unregister(connection.fd)
+        if connection.parked is not None:
+            self._unpark(connection)
+        self.tls_pending.discard(connection)
         connection.sock.close()
         if not self.accepting and len(self.connections) < self.cfg.worker_connections:
             self._accept_new(True)
 
+    # -- long polls --------------------------------------------------------------------
+
+    def _park(self, connection: Connection, parked: Parked) -> None:
+        connection.parked = parked
+        fd = parked.waker.fileno()
+        if fd not in self.wakers:
+            self.wakers[fd] = parked.waker
+            self.poller.register(fd, select.EPOLLIN)
+        parked.waker.watch(parked.key)
+        self.waiting.setdefault(parked.key, deque()).append(connection)
+        heapq.heappush(self.deadlines, (parked.deadline, next(self.sequence), connection,
+                                        parked))
+        metrics.metrics().long_polls_waiting.inc()
+
+    def _unpark(self, connection: Connection) -> Parked:
+        parked = connection.parked
+        assert parked is not None
+        connection.parked = None
+        waiters = self.waiting.get(parked.key)
+        if waiters is not None:
+            with contextlib.suppress(ValueError):
+                waiters.remove(connection)
+            if not waiters:
+                del self.waiting[parked.key]
+        parked.waker.unwatch(parked.key)
+        metrics.metrics().long_polls_waiting.dec()
+        return parked
+
+    def _resume(self, connection: Connection) -> bool:
+        """Run a parked request again; True when it was answered (not parked again)."""
+        parked = connection.parked
+        assert parked is not None
+        # Parked again, it watches again before it stops watching: the waker keeps its
+        # cursor on the queue.
+        parked.waker.watch(parked.key)
+        self._unpark(connection)
+        try:
+            outcome = self._serve(connection, parked.request, parked.may_keep_alive,
+                                  parked.deadline)
+            if outcome is False:
+                self._end(connection)
+            else:
+                self._advance(connection)
+        except OSError:
+            self._close(connection)
+        finally:
+            parked.waker.unwatch(parked.key)
+        return connection.parked is None
+
+    def _wake(self, waker: PostWaker) -> None:
+        for key in waker.take_woken():
+            for connection in list(self.waiting.get(key, ())):
+                parked = connection.parked
+                if parked is None or parked.key != key:
+                    continue
+                if not self._resume(connection) and parked.consumes:
+                    break  # a claim found nothing: the claims behind it would not either
+
+    def _expire_waits(self) -> None:
+        now = time.monotonic()
+        while self.deadlines and self.deadlines[0][0] <= now:
+            _, _, connection, parked = heapq.heappop(self.deadlines)
+            if connection.parked is parked:
+                self._resume(connection)  # past its deadline: answered as it is
+
     # -- serving -----------------------------------------------------------------------
 
-    def _serve(self, connection: Connection, request: _Request,
-               may_keep_alive: bool) -> bool:
-        """Run the application for ``request`` and send its answer; True when the
-        connection stays open after it."""
+    def _serve(self, connection: Connection, request: HttpRequest, may_keep_alive: bool,
+               deadline: float | None = None) -> bool | None:
+        """Run the application for ``request`` and queue its answer; True when the
+        connection stays open after it, None when the request was parked."""
         begun = time.monotonic()
         reply = _Reply()
+        parking: list[Parked] = []
+
+        def park(waker: PostWaker, key: Key, until: float, consumes: bool) -> None:
+            parking.append(Parked(request, waker, key, until, consumes, may_keep_alive))
+
+        environ = self._environ(connection, request)
+        environ[PARK] = park
+        if deadline is not None:
+            environ[DEADLINE] = deadline
         result: Iterable[bytes] = ()
         try:
-            result = self.wsgi(self._environ(connection, request), reply.start_response)
+            result = self.wsgi(environ, reply.start_response)
             body = b"".join([*reply.written, *result])
+            _check_response_headers(reply)
         except Exception:
             self.log.exception("Error handling request %s", request.url)
             reply.status = "500 Internal Server Error"
             reply.headers = [("Content-Type", "application/json")]
             body = codec.encode_error(Unexpected())
+            parking.clear()
         finally:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
+        if parking:
+            self._park(connection, parking[0])
+            return None
         keep_alive = may_keep_alive and request.keep_alive and self.alive and not reply.closes
         self.nr += 1
         if self.nr >= self.max_requests:
@@ -374,12 +490,12 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
             keep_alive = False
         bodiless = request.method == "HEAD" or reply.status[:3] in ("204", "304")
         head = self._head(reply, request.version, len(body), keep_alive)
-        connection.sock.sendall(head if bodiless else head + body)
+        self._write(connection, head if bodiless else head + body)
         if self.cfg.accesslog:
             self._log_access(connection, request, reply.status, len(body), begun)
         return keep_alive
 
-    def _environ(self, connection: Connection, request: _Request) -> dict[str, Any]:
+    def _environ(self, connection: Connection, request: HttpRequest) -> dict[str, Any]:
         url = httptools.parse_url(request.url)
         body = b"".join(request.body)
         peer = connection.address if isinstance(connection.address, tuple) else ("", "")
@@ -395,7 +511,7 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
             "REMOTE_ADDR": str(peer[0]),
             "REMOTE_PORT": str(peer[1]),
             "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
+            "wsgi.url_scheme": "http" if self.tls is None else "https",
             "wsgi.input": io.BytesIO(body),
             "wsgi.input_terminated": True,
             "wsgi.errors": sys.stderr,
@@ -412,7 +528,7 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
             text = value.decode("latin-1")
             if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
                 key = "HTTP_" + key
-            if key in environ and name.lower() in _SINGLE_VALUED:
+            if key in environ and name.lower() in SINGLE_VALUED:
                 continue  # repeated with the same value (checked as the head was parsed)
             environ[key] = f"{environ[key]},{text}" if key in environ else text
         if "CONTENT_LENGTH" not in environ and body:  # was chunked
@@ -438,8 +554,7 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
         head = (f"HTTP/1.1 {refusal.status} {reason}\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\nDate: {self._http_date()}\r\n"
                 "Connection: close\r\n\r\n")
-        with contextlib.suppress(OSError):  # the client is gone: nothing to tell
-            connection.sock.sendall(head.encode("latin-1") + body)
+        self._write(connection, head.encode("latin-1") + body)
 
     def _http_date(self) -> str:
         now = int(time.time())
@@ -447,7 +562,7 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
             self.date = (now, formatdate(now, usegmt=True))
         return self.date[1]
 
-    def _log_access(self, connection: Connection, request: _Request, status: str,
+    def _log_access(self, connection: Connection, request: HttpRequest, status: str,
                     length: int, begun: float) -> None:
         client = connection.address[0] if isinstance(connection.address, tuple) else "-"
         self.log.access_log.info('%s "%s %s HTTP/%s" %s %d %.1fms', client, request.method,
@@ -474,27 +589,13 @@ class _Reply:
         return self.written.append
 
 
-def _checked_headers(request: _Request) -> dict[bytes, bytes]:
-    """The request's headers by lower-cased name (the last of repeated ones). Raises
-    RequestRefused: 400 for a single-valued header repeated with different values or a
-    body framed by Transfer-Encoding in HTTP/1.0 (which has none: RFC 9112 section 6.1
-    says such framing is faulty), 417 for an Expect other than 100-continue."""
-    headers: dict[bytes, bytes] = {}
-    for name, value in request.headers:
-        name = name.lower()
-        if name in _SINGLE_VALUED and headers.get(name, value) != value:
-            raise RequestRefused(400, f"The {name.decode('latin-1')} header is sent more "
-                                      "than once with different values.")
-        headers[name] = value
-    if request.version == "1.0" and b"transfer-encoding" in headers:
-        raise RequestRefused(400, "HTTP/1.0 requests cannot use Transfer-Encoding; send "
-                                  "a Content-Length.")
-    expect = headers.get(b"expect")
-    if expect is not None:
-        expect = headers[b"expect"] = expect.strip().lower()
-        if expect != b"100-continue":
-            raise RequestRefused(417, "The only expectation supported is 100-continue.")
-    return headers
+def _check_response_headers(reply: _Reply) -> None:
+    """Raises ValueError for a status or header the application gave that would break
+    the response head (a line break: response splitting) or is not Latin-1."""
+    for text in (reply.status, *(part for header in reply.headers for part in header)):
+        if any(char in text for char in _FORBIDDEN_IN_HEADERS):
+            raise ValueError(f"A response header contains a line break: {text!r}")
+        text.encode("latin-1")
 
 
 def _drain(fd: int) -> None:
