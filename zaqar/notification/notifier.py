@@ -232,24 +232,52 @@ class Notifier:
                 self._wake.set()
 
     def _deliver(self, subscription: Subscription) -> bool:
-        """Deliver what is due; True when more may be due at once (a full page, a retry
-        without delay, another subscriber waiting for room)."""
+        """Deliver what is due; True when more may be due at once (a full page, or a
+        retry without delay)."""
         scheme = urlsplit(subscription.subscriber).scheme
         sender = self._senders[scheme]
+        record = dict(subscription.delivery.record)
+        if (subscription.delivery.notice in base.NOTICES
+                and not self._send_notice(subscription, sender, record)):
+            return self._retry_is_due(subscription)
+        messages, cursor = self._due(subscription, sender)
+        if not messages:
+            return False
+        full = len(messages) == PAGE_SIZE
+        if (self._require_confirmation and scheme in base.CONFIRMING_SCHEMES
+                and not subscription.confirmed):
+            # Upstream never notifies an unconfirmed subscriber of what is posted.
+            self._record(subscription, messages[-1].id, record)
+            return full
+        wanted = filters.compile_policy(subscription.options.get("filter_policy"))
+        if isinstance(sender, base.PageSender):
+            self._deliver_page(subscription, sender, messages, wanted)
+            return full
+        if not self._send_each(subscription, sender, messages, cursor, wanted, record):
+            return self._retry_is_due(subscription)
+        return full
+
+    def _policy(self, subscription: Subscription) -> dict[str, Any]:
+        return retry.choose(subscription.options.get("_retry_policy"),
+                            self._queue_policy(subscription.source, subscription.project))
+
+    def _send_notice(self, subscription: Subscription, sender: base.Sender,
+                     record: dict[str, Any]) -> bool:
+        """The confirmation notice owed; True once done with (sent or given up)."""
+        kind = subscription.delivery.notice or ""
+        document = base.notice(subscription, kind, secret_key.load_or_create(self._conf))
+        if not self._attempt(subscription, sender, "notice", document,
+                             self._policy(subscription), record):
+            return False
+        self._storage.subscriptions.set_notice(subscription.source, subscription.project,
+                                               subscription.id, None)
+        return True
+
+    def _due(self, subscription: Subscription,
+             sender: base.Sender) -> tuple[list[Message], str | None]:
+        """The next page of messages after the subscription's cursor, and the cursor."""
         queue, project = subscription.source, subscription.project
-        delivery = subscription.delivery
-        record = dict(delivery.record)
-        policy: dict[str, Any] = {}
-        if delivery.notice in base.NOTICES or not isinstance(sender, base.PageSender):
-            policy = retry.choose(subscription.options.get("_retry_policy"),
-                                  self._queue_policy(queue, project))
-        if delivery.notice in base.NOTICES:
-            document = base.notice(subscription, delivery.notice,
-                                   secret_key.load_or_create(self._conf))
-            if not self._attempt(subscription, sender, "notice", document, policy, record):
-                return self._retry_is_due(subscription)
-            self._storage.subscriptions.set_notice(queue, project, subscription.id, None)
-        cursor = delivery.cursor
+        cursor = subscription.delivery.cursor
         if isinstance(sender, base.PageSender):
             cursor = self._page_cursors.setdefault(subscription.id, cursor)
         messages = self._cipher.open_messages(project, self._storage.messages.list(
@@ -257,29 +285,30 @@ class Notifier:
             include_claimed=True, include_delayed=True))
         if messages:
             # Looked up after the messages: one posted after the subscription ended (it
-            # was deleted while this worker waited) is then never delivered.
+            # was deleted while this worker waited) is then never delivered. Raises
+            # SubscriptionDoesNotExist.
             self._storage.subscriptions.get(queue, project, subscription.id)
-        if (self._require_confirmation and scheme in base.CONFIRMING_SCHEMES
-                and not subscription.confirmed):
-            if messages:  # upstream never notifies an unconfirmed subscriber
-                self._record(subscription, messages[-1].id, record)
-            return len(messages) == PAGE_SIZE
-        wanted = filters.compile_policy(subscription.options.get("filter_policy"))
-        if isinstance(sender, base.PageSender):
-            self._deliver_page(subscription, sender, messages, wanted)
-            return len(messages) == PAGE_SIZE
+        return messages, cursor
+
+    def _send_each(self, subscription: Subscription, sender: base.Sender,
+                   messages: list[Message], cursor: str | None, wanted: filters.Predicate,
+                   record: dict[str, Any]) -> bool:
+        """One attempt per message, in order; False when one waits for a retry (the
+        cursor is then stored just before it)."""
+        policy: dict[str, Any] | None = None
         for message in messages:
             if isinstance(message.body, encryption.Unreadable):
                 self._unreadable(subscription, message.id, message.body, record)
-            elif wanted(message.body) and not self._attempt(
-                    subscription, sender, message.id, base.notification(queue, message),
-                    policy, record):
-                self._record(subscription, cursor, record)
-                return self._retry_is_due(subscription)
+            elif wanted(message.body):
+                policy = policy or self._policy(subscription)
+                document = base.notification(subscription.source, message)
+                if not self._attempt(subscription, sender, message.id, document, policy,
+                                     record):
+                    self._record(subscription, cursor, record)
+                    return False
             cursor = message.id
-        if messages:
-            self._record(subscription, cursor, record)
-        return len(messages) == PAGE_SIZE
+        self._record(subscription, cursor, record)
+        return True
 
     def _deliver_page(self, subscription: Subscription, sender: base.PageSender,
                       messages: list[Message], wanted: filters.Predicate) -> None:
