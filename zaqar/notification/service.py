@@ -38,7 +38,10 @@ class _Counted:
 
     def send(self, subscription: Subscription, document: dict[str, Any]) -> Outcome:
         outcome = self._sender.send(subscription, document)
-        metrics.count_delivery(self._scheme, outcome)
+        try:
+            metrics.count_delivery(self._scheme, outcome)
+        except Exception:  # a counting failure must not turn a delivery into a retry
+            LOG.exception("Counting a delivery to %s failed", subscription.subscriber)
         return outcome
 
 
@@ -55,6 +58,8 @@ def _stop_when_orphaned(notifier: Notifier) -> None:
 def serve(conf: cfg.ConfigOpts) -> None:
     """Deliver until SIGTERM or SIGINT; returns once in-flight deliveries are done."""
     storage = load_driver(conf)
+    # Made now, before the notifier's threads count their first deliveries at once.
+    metrics.metrics()
     notifier = Notifier(conf, storage, senders(conf))
 
     def _stop(*_: Any) -> None:
