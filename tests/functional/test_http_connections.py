@@ -2,6 +2,7 @@
 plain sockets: persistent connections, pipelining, ``Expect: 100-continue``, HTTP/1.0,
 the request limits and the timeouts. Every refusal is a JSON error body, then a close.
 """
+import contextlib
 import json
 import socket
 import time
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.functional.conftest import ServerProcess, running_server
+from tests.functional.conftest import ServerProcess, running_server, server_processes
 
 
 @dataclass
@@ -330,3 +331,113 @@ def test_expect_100_continue_in_any_case_is_honoured(conn: RawConnection) -> Non
     assert conn.answer().status == 100
     conn.send(POST)
     assert conn.answer().status == 201
+
+
+# -- clients that are slow on purpose (issue 14) -----------------------------------------
+
+SLOW_CLIENTS = 200
+PROMPT = 0.1  # seconds: the most a normal client may wait while slow clients hang on
+
+
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One worker process, so that every slow client shares it with the normal client."""
+    with running_server(tmp_path_factory.mktemp("one-worker"),
+                        "[drivers:transport:wsgi]\nworkers = 1\ntimeout = 20\n"
+                        "access_log = false\n") as server:
+        yield server
+
+
+def _rest_workers(server: ServerProcess) -> list[int]:
+    return server_processes(server.process.pid, "rest")
+
+
+def _wait_until_idle(pids: list[int], limit: float = 15.0) -> None:
+    """Until the processes spend no CPU for a moment: the work the slow clients asked
+    for is done as far as they let it be."""
+    def cpu() -> int:
+        return sum(sum(int(field) for field in
+                       Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
+                   for pid in pids)
+    deadline = time.monotonic() + limit
+    last = cpu()
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = cpu()
+        if now - last <= 1:
+            return
+        last = now
+
+
+def _served_in(server: ServerProcess) -> float:
+    conn = RawConnection(server.url)
+    try:
+        begun = time.monotonic()
+        conn.send(request(conn.host, "GET", "/v2/queues"))
+        assert conn.answer().status == 200
+        return time.monotonic() - begun
+    finally:
+        conn.close()
+
+
+def test_slowloris_connections_do_not_delay_a_normal_client(one_worker: ServerProcess
+                                                            ) -> None:
+    slow = [RawConnection(one_worker.url) for _ in range(SLOW_CLIENTS)]
+    try:
+        for number, conn in enumerate(slow):  # heads that never end, a byte at a time
+            conn.send(f"POST /v2/queues/q{number}/messages HTTP/1.1\r\nHost: x\r\n".encode())
+        times = []
+        for _ in range(5):
+            for conn in slow:
+                conn.send(b"X")
+            times.append(_served_in(one_worker))
+        worst = max(times)
+        print(f"\n{SLOW_CLIENTS} slowloris connections open: a normal request served in "
+              f"{worst * 1000:.1f} ms at worst")
+        assert worst < PROMPT
+    finally:
+        for conn in slow:
+            conn.close()
+
+
+def test_clients_that_never_read_their_answers_do_not_delay_a_normal_client(
+        one_worker: ServerProcess) -> None:
+    """Each pipelines requests for the OpenAPI document (large) and never reads: its
+    answers fill the socket buffers, and the server must not wait on them."""
+    slow = [RawConnection(one_worker.url) for _ in range(SLOW_CLIENTS)]
+    try:
+        for conn in slow:
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            conn.send(request(conn.host, "GET", "/v2/openapi.json") * 20)
+        _wait_until_idle(_rest_workers(one_worker))
+        times = [_served_in(one_worker) for _ in range(5)]
+        worst = max(times)
+        print(f"\n{SLOW_CLIENTS} clients not reading: a normal request served in "
+              f"{worst * 1000:.1f} ms at worst")
+        assert worst < PROMPT
+    finally:
+        for conn in slow:
+            conn.close()
+
+
+def test_a_client_that_never_reads_is_dropped_after_the_timeout(tmp_path: Path) -> None:
+    with running_server(tmp_path, "[drivers:transport:wsgi]\nworkers = 1\ntimeout = 2\n"
+                                  "access_log = false\n") as server:
+        _never_reading_client_is_dropped(server)
+
+
+def _never_reading_client_is_dropped(server: ServerProcess) -> None:
+    conn = RawConnection(server.url)
+    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    conn.send(request(conn.host, "GET", "/v2/openapi.json") * 400)
+    time.sleep(5)  # timeout = 2: dropped at a sweep after 2 s without progress
+    # Data sent to a socket the server closed is answered with a reset, which also
+    # discards what the client had not read yet; a live connection would answer more.
+    with contextlib.suppress(OSError):
+        conn.send(request(conn.host, "GET", "/v2/queues"))
+    time.sleep(0.5)
+    conn.sock.settimeout(3)
+    with pytest.raises((ConnectionResetError, BrokenPipeError)):
+        while conn.sock.recv(65536):
+            pass
+    conn.close()

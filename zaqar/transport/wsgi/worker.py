@@ -122,6 +122,7 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
         self.sequence = itertools.count()
         self.wakers: dict[int, PostWaker] = {}
         self.tls_pending: set[Connection] = set()  # TLS input decrypted but not read
+        self.runnable: deque[Connection] = deque()  # pipelined requests waiting a turn
         super().init_process()
 
     def run(self) -> None:
@@ -147,6 +148,7 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
                         break
                 self._expire_waits()
                 self._read_tls_pending()
+                self._take_turns()
                 now = time.monotonic()
                 if now - last_sweep >= _POLL_SECONDS:
                     last_sweep = now
@@ -161,7 +163,7 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
             self.poller.close()
 
     def _poll_timeout(self) -> float:
-        if self.tls_pending:
+        if self.tls_pending or self.runnable:
             return 0.0
         if self.deadlines:
             return max(0.0, min(_POLL_SECONDS, self.deadlines[0][0] - time.monotonic()))
@@ -265,6 +267,7 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
     def _advance(self, connection: Connection) -> None:
         """Answer the ready requests as far as the client takes the answers, then watch
         the connection for what comes next: its input, its output or its wake-up."""
+        served = False
         while not (connection.lingering or connection.ending or connection.closed):
             if connection.parked is not None:
                 self._watch(connection, _PARKED)
@@ -276,6 +279,11 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
                     return
             if not connection.ready:
                 break
+            if served:  # one request per turn: pipelining clients take turns with others
+                self._watch(connection, _PARKED)
+                self.runnable.append(connection)
+                return
+            served = True
             request = connection.ready.popleft()
             last = not connection.ready and connection.ends_after_ready
             if self._serve(connection, request, may_keep_alive=not last) is False:
@@ -293,6 +301,15 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
             self._watch(connection, _READING)
             if self.tls is not None and connection.sock.pending():
                 self.tls_pending.add(connection)
+
+    def _take_turns(self) -> None:
+        for _ in range(len(self.runnable)):
+            connection = self.runnable.popleft()
+            if not connection.closed:
+                try:
+                    self._advance(connection)
+                except OSError:
+                    self._close(connection)
 
     def _read_tls_pending(self) -> None:
         pending, self.tls_pending = self.tls_pending, set()
