@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -80,9 +80,18 @@ class Metrics:
             ["scheme", "outcome"])
 
 
-@cache
+_made: list[Metrics] = []
+_making = threading.Lock()
+
+
 def metrics() -> Metrics:
-    return Metrics()
+    """The process's metrics, made at the first call (from any thread: registering them
+    twice would raise)."""
+    if not _made:
+        with _making:
+            if not _made:
+                _made.append(Metrics())
+    return _made[0]
 
 
 def render() -> tuple[bytes, str]:
