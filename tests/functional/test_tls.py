@@ -264,3 +264,51 @@ def test_half_a_tls_setting_stops_the_server_with_a_clear_message(pki: Pki,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode != 0
     assert "cert_file and key_file go together" in run.stderr
+
+
+def _served_certificate(url: str) -> x509.Certificate:
+    host, port = url.removeprefix("https://").removeprefix("wss://").rstrip("/").split(":")
+    pem = ssl.get_server_certificate((host, int(port)))
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
+def test_sighup_makes_the_rest_workers_read_new_certificate_files(pki: Pki,
+                                                                 tmp_path: Path) -> None:
+    live = Issued(tmp_path / "live.crt", tmp_path / "live.key")
+    live.cert.write_bytes(pki.server.cert.read_bytes())
+    live.key.write_bytes(pki.server.key.read_bytes())
+    (tmp_path / "server").mkdir()
+    with tls_server(tmp_path / "server", live) as running:
+        _https_ready(running.url, pki.ca)
+        assert _served_certificate(running.url).subject.rfc4514_string() == "CN=server"
+        live.cert.write_bytes(pki.client.cert.read_bytes())  # another name, same CA
+        live.key.write_bytes(pki.client.key.read_bytes())
+        running.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while _served_certificate(running.url).subject.rfc4514_string() != "CN=client":
+            assert time.monotonic() < deadline, "the old certificate is still served"
+            time.sleep(0.2)
+
+
+def test_gunicorn_gthread_workers_serve_https_with_the_same_context(pki: Pki,
+                                                                   tmp_path: Path) -> None:
+    (tmp_path / "extra.conf").write_text("[drivers:transport:wsgi]\nthreads = 2\n")
+    port, ws_port = _free_ports(2)
+    command = _server_command(_write_config(tmp_path, port, ws_port))
+    (tmp_path / "tls.conf").write_text(_tls_override(pki.server))
+    command += ["--config-file", str(tmp_path / "tls.conf"),
+                "--config-file", str(tmp_path / "extra.conf")]
+    log = tmp_path / "server.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_port(port, process, log)
+        url = f"https://127.0.0.1:{port}"
+        _https_ready(url, pki.ca)
+        answer = requests.get(url + "/v2/queues", verify=str(pki.ca), timeout=5,
+                              headers={"Client-ID": str(uuid.uuid4()),
+                                       "X-Project-ID": "tls"})
+        assert answer.status_code in (200, 204)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0, log.read_text()
