@@ -84,6 +84,32 @@ class Rest:
         self.session.close()
 
 
+def server_processes(master: int, role: str) -> list[int]:
+    """Pids of a ``zaqar-server``'s processes of one role, by the titles it gives them:
+    ``"rest"`` (gunicorn's workers), ``"websocket"``, ``"notifier"``, ``"spawner"``."""
+    title = b"gunicorn: worker" if role == "rest" else f"zaqar-server: {role}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            if cmdline.startswith(title) and master in _ancestors(int(entry.name)):
+                found.append(int(entry.name))
+        except OSError:  # ended meanwhile
+            continue
+    return sorted(found)
+
+
+def _ancestors(pid: int) -> list[int]:
+    chain = []
+    while pid > 1:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        pid = int(stat.rsplit(")", 1)[1].split()[1])
+        chain.append(pid)
+    return chain
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))

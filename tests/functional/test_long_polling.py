@@ -19,7 +19,7 @@ import pytest
 import websocket
 
 from tests import engines
-from tests.functional.conftest import Rest, ServerProcess, running_server
+from tests.functional.conftest import Rest, ServerProcess, running_server, server_processes
 
 WAITERS = 500
 PROMPT = 0.1  # seconds: the most a waiting claim may answer after the post
@@ -137,11 +137,8 @@ def test_websocket_refuses_a_wait(server, wait: int) -> None:
 
 
 def _worker_pids(server: ServerProcess) -> list[int]:
-    """The gunicorn workers: children of the master named zaqar-server."""
-    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
-    pids = [int(pid) for pid in children.read_text().split()]
-    return [pid for pid in pids
-            if b"from zaqar.cmd.server" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    """The gunicorn workers."""
+    return server_processes(server.process.pid, "rest")
 
 
 def _rss_kib(pids: list[int]) -> int:

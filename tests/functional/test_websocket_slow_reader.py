@@ -10,7 +10,7 @@ from pathlib import Path
 
 import websocket
 
-from tests.functional.conftest import Rest, ServerProcess, running_server
+from tests.functional.conftest import Rest, ServerProcess, running_server, server_processes
 from tests.functional.websocket_client import WsClient, subscribe_here
 from zaqar.transport.websocket.protocol import CLOSE_TOO_SLOW, MAX_SEND_BACKLOG
 
@@ -21,13 +21,8 @@ AFTER_CLOSE = 64 * 1024 * 1024  # posted after the close, while memory must stay
 
 
 def websocket_processes(server: ServerProcess) -> list[int]:
-    """Pids of the server's websocket processes (children of the master)."""
-    pids = []
-    for task in Path(f"/proc/{server.process.pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            if "websocket_main" in Path(f"/proc/{child}/cmdline").read_text():
-                pids.append(int(child))
-    return pids
+    """Pids of the server's websocket processes."""
+    return server_processes(server.process.pid, "websocket")
 
 
 def rss_bytes(pids: list[int]) -> int:

@@ -15,6 +15,7 @@ from tests.functional.conftest import (
     ServerProcess,
     _free_port,
     _wait_until_websocket_serving,
+    server_processes,
 )
 from tests.functional.test_durability import CrashableServer
 
@@ -88,21 +89,9 @@ class TortureServer(CrashableServer):
         return round(time.monotonic() - started, 2)
 
     def websocket_pids(self) -> list[int]:
-        """The websocket server processes (children of the master running websocket_main)."""
+        """The websocket server processes."""
         assert self.process is not None
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:  # ended meanwhile
-                continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if parent == self.process.pid and b"websocket_main" in cmdline:
-                pids.append(int(entry.name))
-        return sorted(pids)
+        return server_processes(self.process.pid, "websocket")
 
 
 def rss_bytes(pid: int) -> int:

@@ -10,10 +10,9 @@ then builds its own storage engine (connections are never shared across fork). W
 import functools
 import logging
 import os
-import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -21,7 +20,13 @@ from oslo_config import cfg
 
 from zaqar import bootstrap, conf, metrics
 from zaqar.auth import secret_key
-from zaqar.cmd.children import STOP_TIMEOUT, WebsocketProcesses, wait_for_stop_signal
+from zaqar.cmd.children import (
+    READY_REST,
+    Readiness,
+    ServiceChildren,
+    signal_ready,
+    wait_for_stop_signal,
+)
 from zaqar.notification.destinations import DestinationPolicy
 from zaqar.storage import load_driver
 from zaqar.transport import tls
@@ -33,8 +38,9 @@ KEEPALIVE_WORKER = "zaqar.transport.wsgi.worker.KeepAliveWorker"
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, conf: cfg.ConfigOpts) -> None:
+    def __init__(self, conf: cfg.ConfigOpts, ready_fd: int | None = None) -> None:
         self.zaqar_conf = conf
+        self._ready_fd = ready_fd
         # Read by the keep-alive worker: how much of a body it buffers, and its TLS
         # context (built again by each worker, so SIGHUP reloads certificate files).
         self.request_body_limit = body_limit(conf)
@@ -63,6 +69,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             # instance on a host; nothing here uses it.
             "control_socket_disable": True,
             "when_ready": self._when_ready,
+            "post_worker_init": lambda _worker: signal_ready(self._ready_fd, READY_REST),
             "child_exit": _worker_exited,
         }
         if self.tls_context is not None:
@@ -105,12 +112,12 @@ def _collect_garbage_forever(conf: cfg.ConfigOpts, interval: int) -> None:
             LOG.exception("Garbage collection failed; retrying in %d s", interval)
 
 
-def _setup_logging() -> None:
+def setup_logging() -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
 
 
-def _parse(argv: Sequence[str]) -> cfg.ConfigOpts:
+def parse_config(argv: Sequence[str]) -> cfg.ConfigOpts:
     try:
         return conf.new_conf(argv)
     except cfg.Error as error:
@@ -130,63 +137,23 @@ def _ensure_secret_key(config: cfg.ConfigOpts) -> None:
                  secret_key.key_path(config))
 
 
-def _serve_websocket(argv: Sequence[str]) -> None:
-    """The websocket server's process: its own configuration, storage and reactor."""
+def serve_websocket(argv: Sequence[str], on_ready: Callable[[], None]) -> None:
+    """A websocket server process (forked by the spawner, zaqar.cmd.children): its own
+    configuration, storage and reactor; ``on_ready`` once it accepts connections."""
     from zaqar.transport.websocket.server import serve
 
-    _setup_logging()
-    config = _parse(argv)
+    config = parse_config(argv)
     try:
-        serve(bootstrap.build_api(config), config)
+        serve(bootstrap.build_api(config), config, on_ready)
     except Exception as error:  # e.g. the port is taken: one clear line, not a traceback
         sys.exit(f"zaqar-server: the websocket server could not start: {error}")
 
 
-def notifier_main() -> None:
-    """Entry point of the notifier child process started by :func:`main`."""
+def serve_notifier(argv: Sequence[str]) -> None:
+    """The notifier process (forked by the spawner, zaqar.cmd.children)."""
     from zaqar.notification.service import serve
 
-    _setup_logging()
-    serve(_parse(sys.argv[1:]))
-
-
-class NotifierProcess:
-    """The notifier, a plain subprocess (for the reasons of WebsocketProcesses), started
-    again RESTART_DELAY seconds after it exits on its own: what it was delivering is
-    still due in storage, so a restart loses nothing."""
-
-    RESTART_DELAY = 1.0
-
-    def __init__(self, argv: Sequence[str]) -> None:
-        self._command = [sys.executable, "-c",
-                         "from zaqar.cmd.server import notifier_main; notifier_main()", *argv]
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._child = subprocess.Popen(self._command)
-        threading.Thread(target=self._watch, name="zaqar-notifier-watch", daemon=True).start()
-
-    def _watch(self) -> None:
-        while True:
-            code = self._child.wait()
-            if self._stopping.wait(self.RESTART_DELAY):
-                return
-            LOG.error("The notifier process exited with code %s; starting it again", code)
-            with self._lock:
-                if self._stopping.is_set():
-                    return
-                self._child = subprocess.Popen(self._command)
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopping.set()
-            child = self._child
-        child.terminate()
-        try:
-            child.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            LOG.warning("The notifier ignored SIGTERM for %d s; killing it", STOP_TIMEOUT)
-            child.kill()
-            child.wait()
+    serve(parse_config(argv))
 
 
 def _check_notification(config: cfg.ConfigOpts) -> None:
@@ -213,15 +180,10 @@ def _use_metrics_directory(config: cfg.ConfigOpts) -> None:
         sys.exit(f"zaqar-server: cannot prepare the metrics directory {path}: {error}")
 
 
-def websocket_main() -> None:
-    """Entry point of the websocket child process started by :func:`main`."""
-    _serve_websocket(sys.argv[1:])
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    _setup_logging()
+    setup_logging()
     args = list(sys.argv[1:] if argv is None else argv)
-    config = _parse(args)
+    config = parse_config(args)
     transports = set(config.drivers.transport)
     if not transports:
         sys.exit("zaqar-server: [drivers] transport names no transport to serve.")
@@ -232,30 +194,46 @@ def main(argv: Sequence[str] | None = None) -> None:
     except tls.TlsConfigError as error:
         sys.exit(f"zaqar-server: {error}")
     _use_metrics_directory(config)
+    master = os.getpid()
+    websockets = (config["drivers:transport:websocket"].workers
+                  if "websocket" in transports else 0)
+    readiness = Readiness("wsgi" in transports, websockets,
+                          lambda: LOG.info("zaqar-server is ready: %s", _serving(config)))
+    children = None
+    if websockets or config.notification.deliver:
+        children = ServiceChildren(args, websockets, config.notification.deliver,
+                                   readiness.write_fd)
     storage = load_driver(config)
     storage.prepare()
     storage.close()
-    master = os.getpid()
-    websockets = None
-    if "websocket" in transports:
-        websockets = WebsocketProcesses(args, config["drivers:transport:websocket"].workers)
-    notifier = NotifierProcess(args) if config.notification.deliver else None
+    if children is not None:
+        children.start()
     try:
         if "wsgi" in transports:
             wsgi = config["drivers:transport:wsgi"]
             LOG.info("Serving Zaqar v2 REST API on %s://%s:%d/ (storage: %s)",
                      "https" if wsgi.cert_file else "http", _host(wsgi.bind), wsgi.port,
                      config.drivers.message_store)
-            GunicornServer(config).run()
+            GunicornServer(config, readiness.write_fd).run()
         else:
             wait_for_stop_signal()
     finally:
         # A gunicorn worker leaves run() through here too (gunicorn forks inside it):
-        # only the master owns the websocket processes.
-        if notifier is not None and os.getpid() == master:
-            notifier.stop()
-        if websockets is not None and os.getpid() == master:
-            websockets.stop()
-            if websockets.died.is_set():
+        # only the master owns the spawner.
+        if children is not None and os.getpid() == master:
+            children.stop()
+            if children.died.is_set():
                 sys.exit("zaqar-server: a websocket server exited unexpectedly (see its "
                          "log above); the whole server was stopped.")
+
+
+def _serving(config: cfg.ConfigOpts) -> str:
+    """What the server serves, for its "ready" line."""
+    served = []
+    for transport, scheme in (("wsgi", "http"), ("websocket", "ws")):
+        if transport in config.drivers.transport:
+            group = config[f"drivers:transport:{transport}"]
+            if group.cert_file:
+                scheme += "s"
+            served.append(f"{scheme}://{_host(group.bind)}:{group.port}/")
+    return ", ".join(served)

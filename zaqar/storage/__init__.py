@@ -13,11 +13,21 @@ def load_driver(conf: cfg.ConfigOpts) -> DataDriver:
 
     Raises RuntimeError naming the known drivers when the name is unknown.
     """
+    driver: DataDriver = driver_class(conf)(conf)
+    return driver
+
+
+def driver_class(conf: cfg.ConfigOpts) -> type[DataDriver]:
+    """The class of the driver named by ``[drivers] message_store``, imported (a process
+    that forks servers imports it once for all of them).
+
+    Raises RuntimeError naming the known drivers when the name is unknown.
+    """
     name = conf.drivers.message_store
     found = entry_points(group=_NAMESPACE)
     for entry in found:
         if entry.name == name:
-            driver_class = entry.load()
-            return driver_class(conf)
+            loaded: type[DataDriver] = entry.load()
+            return loaded
     known = ", ".join(sorted(e.name for e in found)) or "none (is the package installed?)"
     raise RuntimeError(f"Unknown [drivers] message_store {name!r}; known drivers: {known}.")

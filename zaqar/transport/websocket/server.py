@@ -2,6 +2,7 @@
 import logging
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from oslo_config import cfg
@@ -52,8 +53,10 @@ def _refuse_waits(api: Api) -> None:
     api.dispatch = refusing  # type: ignore[method-assign]
 
 
-def serve(api: Api, conf: cfg.ConfigOpts) -> None:
-    """Block serving websocket clients; returns after a clean shutdown."""
+def serve(api: Api, conf: cfg.ConfigOpts,
+          on_ready: Callable[[], None] | None = None) -> None:
+    """Block serving websocket clients; returns after a clean shutdown. ``on_ready`` is
+    called once the server accepts connections."""
     from twisted.internet import defer, reactor, task
 
     from zaqar.transport.websocket.factory import MessagingServerFactory
@@ -97,6 +100,8 @@ def serve(api: Api, conf: cfg.ConfigOpts) -> None:
     reactor.addSystemEventTrigger("before", "shutdown", _going_away)
     reactor.addSystemEventTrigger("after", "shutdown", factory.stop)
     LOG.info("Serving Zaqar websocket API on %s://%s:%d/", scheme, group.bind, group.port)
+    if on_ready is not None:
+        reactor.callWhenRunning(on_ready)
     try:
         reactor.run()
     finally:
