@@ -32,27 +32,20 @@ from __future__ import annotations
 import contextlib
 import errno
 import heapq
-import io
 import itertools
 import os
 import select
 import socket
 import ssl
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from email.utils import formatdate
-from typing import Any
-from urllib.parse import unquote_to_bytes
 
-import httptools
 from gunicorn.workers.base import Worker
 
 from zaqar import codec, metrics
 from zaqar.api.errors import ApiError, Unexpected
 from zaqar.transport.wsgi.http_parsing import (
-    SINGLE_VALUED,
     Connection,
     HttpRequest,
     Limits,
@@ -60,6 +53,13 @@ from zaqar.transport.wsgi.http_parsing import (
 )
 from zaqar.transport.wsgi.long_poll import Key, PostWaker
 from zaqar.transport.wsgi.resources import DEADLINE, PARK
+from zaqar.transport.wsgi.wsgi_call import (
+    HttpDate,
+    Reply,
+    build_environ,
+    check_response_headers,
+    response_head,
+)
 
 DEFAULT_BODY_LIMIT = 1024 * 1024
 _READ_SIZE = 65536
@@ -77,8 +77,6 @@ _WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError,
                 ssl.SSLWantWriteError)
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 414: "URI Too Long",
             417: "Expectation Failed", 431: "Request Header Fields Too Large"}
-# What a response header may not contain (it would split the head: response splitting).
-_FORBIDDEN_IN_HEADERS = ("\r", "\n", "\0")
 
 
 class Parked:
@@ -116,7 +114,7 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
         self.server_name, self.server_port = (
             (str(address[0]), str(address[1])) if isinstance(address, tuple)
             else ("localhost", ""))
-        self.date = (0, "")
+        self.date = HttpDate()
         self.waiting: dict[Key, deque[Connection]] = {}
         self.deadlines: list[tuple[float, int, Connection, Parked]] = []
         self.sequence = itertools.count()
@@ -471,13 +469,15 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
         """Run the application for ``request`` and queue its answer; True when the
         connection stays open after it, None when the request was parked."""
         begun = time.monotonic()
-        reply = _Reply()
+        reply = Reply()
         parking: list[Parked] = []
 
         def park(waker: PostWaker, key: Key, until: float, consumes: bool) -> None:
             parking.append(Parked(request, waker, key, until, consumes, may_keep_alive))
 
-        environ = self._environ(connection, request)
+        environ = build_environ(request, connection.address,
+                                (self.server_name, self.server_port),
+                                "http" if self.tls is None else "https")
         environ[PARK] = park
         if deadline is not None:
             environ[DEADLINE] = deadline
@@ -485,7 +485,7 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
         try:
             result = self.wsgi(environ, reply.start_response)
             body = b"".join([*reply.written, *result])
-            _check_response_headers(reply)
+            check_response_headers(reply)
         except Exception:
             self.log.exception("Error handling request %s", request.url)
             reply.status = "500 Internal Server Error"
@@ -506,78 +506,19 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
             self.alive = False
             keep_alive = False
         bodiless = request.method == "HEAD" or reply.status[:3] in ("204", "304")
-        head = self._head(reply, request.version, len(body), keep_alive)
+        head = response_head(reply, request.version, len(body), keep_alive, self.date.now())
         self._write(connection, head if bodiless else head + body)
         if self.cfg.accesslog:
             self._log_access(connection, request, reply.status, len(body), begun)
         return keep_alive
 
-    def _environ(self, connection: Connection, request: HttpRequest) -> dict[str, Any]:
-        url = httptools.parse_url(request.url)
-        body = b"".join(request.body)
-        peer = connection.address if isinstance(connection.address, tuple) else ("", "")
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": request.method,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": unquote_to_bytes(url.path or b"/").decode("latin-1"),
-            "QUERY_STRING": (url.query or b"").decode("latin-1"),
-            "RAW_URI": request.url.decode("latin-1"),
-            "SERVER_PROTOCOL": f"HTTP/{request.version}",
-            "SERVER_NAME": self.server_name,
-            "SERVER_PORT": self.server_port,
-            "REMOTE_ADDR": str(peer[0]),
-            "REMOTE_PORT": str(peer[1]),
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http" if self.tls is None else "https",
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.input_terminated": True,
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-        }
-        for name, value in request.headers:
-            # With underscores, "X_Auth_Token" would pose as "X-Auth-Token" once renamed
-            # for WSGI: such headers are dropped, as gunicorn does.
-            if b"_" in name:
-                continue
-            key = name.decode("latin-1").upper().replace("-", "_")
-            text = value.decode("latin-1")
-            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                key = "HTTP_" + key
-            if key in environ and name.lower() in SINGLE_VALUED:
-                continue  # repeated with the same value (checked as the head was parsed)
-            environ[key] = f"{environ[key]},{text}" if key in environ else text
-        if "CONTENT_LENGTH" not in environ and body:  # was chunked
-            environ["CONTENT_LENGTH"] = str(len(body))
-        return environ
-
-    def _head(self, reply: _Reply, version: str, length: int, keep_alive: bool) -> bytes:
-        lines = [f"HTTP/1.1 {reply.status}"]
-        lines += [f"{name}: {value}" for name, value in reply.headers
-                  if name.lower() not in ("content-length", "connection")]
-        if reply.status[:3] not in ("204", "304"):
-            lines.append(f"Content-Length: {length}")
-        lines.append(f"Date: {self._http_date()}")
-        if not keep_alive:
-            lines.append("Connection: close")
-        elif version == "1.0":
-            lines.append("Connection: keep-alive")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
     def _send_error(self, connection: Connection, refusal: RequestRefused) -> None:
         reason = _REASONS.get(refusal.status, "Error")
         body = codec.encode_error(ApiError(refusal.description, reason))
         head = (f"HTTP/1.1 {refusal.status} {reason}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\nDate: {self._http_date()}\r\n"
+                f"Content-Length: {len(body)}\r\nDate: {self.date.now()}\r\n"
                 "Connection: close\r\n\r\n")
         self._write(connection, head.encode("latin-1") + body)
-
-    def _http_date(self) -> str:
-        now = int(time.time())
-        if self.date[0] != now:
-            self.date = (now, formatdate(now, usegmt=True))
-        return self.date[1]
 
     def _log_access(self, connection: Connection, request: HttpRequest, status: str,
                     length: int, begun: float) -> None:
@@ -585,34 +526,6 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
         self.log.access_log.info('%s "%s %s HTTP/%s" %s %d %.1fms', client, request.method,
                                  request.url.decode("latin-1"), request.version, status[:3],
                                  length, (time.monotonic() - begun) * 1000)
-
-
-class _Reply:
-    """What the application passed to ``start_response`` (and to ``write``)."""
-
-    __slots__ = ("status", "headers", "closes", "written")
-
-    def __init__(self) -> None:
-        self.status = "500 Internal Server Error"
-        self.headers: list[tuple[str, str]] = []
-        self.closes = False  # the application asked for "Connection: close"
-        self.written: list[bytes] = []
-
-    def start_response(self, status: str, headers: list[tuple[str, str]],
-                       exc_info: Any = None) -> Callable[[bytes], None]:
-        self.status, self.headers = status, list(headers)
-        self.closes = any(name.lower() == "connection" and value.lower() == "close"
-                          for name, value in headers)
-        return self.written.append
-
-
-def _check_response_headers(reply: _Reply) -> None:
-    """Raises ValueError for a status or header the application gave that would break
-    the response head (a line break: response splitting) or is not Latin-1."""
-    for text in (reply.status, *(part for header in reply.headers for part in header)):
-        if any(char in text for char in _FORBIDDEN_IN_HEADERS):
-            raise ValueError(f"A response header contains a line break: {text!r}")
-        text.encode("latin-1")
 
 
 def _drain(fd: int) -> None:
