@@ -120,18 +120,60 @@ def test_a_wait_out_of_range_is_refused(rest, wait: str) -> None:
         assert "wait" in response.json()["description"]
 
 
-@pytest.mark.parametrize("wait", [60, 5])
-def test_websocket_refuses_a_wait(server, wait: int) -> None:
-    """Out of range as over REST; in range, refused until the websocket transport waits
-    (never accepted and ignored)."""
+def _ws_send(connection: websocket.WebSocket, action: str, body: dict, project: str) -> None:
+    connection.send(json.dumps({"action": action, "body": body, "headers": {
+        "Client-ID": str(uuid.uuid4()), "X-Project-ID": project}}))
+
+
+def test_websocket_refuses_a_wait_out_of_range(server) -> None:
     connection = websocket.create_connection(server.ws_url, timeout=10)
     try:
-        connection.send(json.dumps({"action": "claim_create", "headers": {
-            "Client-ID": str(uuid.uuid4()), "X-Project-ID": "lp"},
-            "body": {"queue_name": "q", "wait": wait}}))
+        _ws_send(connection, "claim_create", {"queue_name": "q", "wait": 60}, "lp")
         reply = json.loads(connection.recv())
         assert reply["headers"]["status"] == 400
         assert "wait" in json.dumps(reply["body"])
+    finally:
+        connection.close()
+
+
+def test_a_waiting_websocket_claim_returns_as_soon_as_another_client_posts(server, rest
+                                                                          ) -> None:
+    """The connection serves other requests meanwhile; the claim's answer comes when
+    another client posts over REST."""
+    queue = f"lp-{uuid.uuid4().hex[:8]}"
+    connection = websocket.create_connection(server.ws_url, timeout=15)
+    try:
+        _ws_send(connection, "claim_create", {"queue_name": queue, "wait": 10, "ttl": 60},
+                 rest.project)
+        time.sleep(1.0)
+        _ws_send(connection, "queue_list", {}, rest.project)
+        first = json.loads(connection.recv())
+        assert first["request"]["action"] == "queue_list", first
+        posted_at = time.monotonic()
+        _post(rest, queue)
+        reply = json.loads(connection.recv())
+        latency = time.monotonic() - posted_at
+        print(f"\nwebsocket claim with wait=10 answered {latency * 1000:.1f} ms after the "
+              "post")
+        assert reply["request"]["action"] == "claim_create"
+        assert reply["headers"]["status"] == 201, reply
+        assert len(reply["body"]["messages"]) == 1
+        assert latency < PROMPT
+    finally:
+        connection.close()
+
+
+def test_a_websocket_claim_with_nothing_to_claim_answers_204_after_its_wait(server
+                                                                           ) -> None:
+    connection = websocket.create_connection(server.ws_url, timeout=15)
+    try:
+        begun = time.monotonic()
+        _ws_send(connection, "claim_create",
+                 {"queue_name": f"empty-{uuid.uuid4().hex[:8]}", "wait": 2}, "lp")
+        reply = json.loads(connection.recv())
+        waited = time.monotonic() - begun
+        assert reply["headers"]["status"] == 204
+        assert 1.9 <= waited < 3.0, waited
     finally:
         connection.close()
 

@@ -1,4 +1,5 @@
-"""Wake-ups of REST long polls (``wait=N``; zaqar.api.long_poll), one hub per process.
+"""Wake-ups of long polls (``wait=N``; zaqar.api.long_poll), one hub per process, for
+both transports.
 
 A waiting request waits on its queue (a ``(queue, project)`` key). The hub says when a
 key may have messages, from three sources: posts served by this process (at once), the
@@ -8,8 +9,8 @@ has them, else a look every ``long_poll_interval`` seconds at the watched queues
 ``long_poll_recheck`` seconds (messages freed by a released or expired claim are never
 announced). The watching runs in a thread of its own, started by the first wait, never
 on the server's event loop: the keep-alive worker learns of wake-ups through
-:meth:`PostWaker.fileno` in its epoll set; threaded servers block in
-:meth:`PostWaker.wait`.
+:meth:`PostWaker.fileno` in its epoll set, the websocket server through ``on_announce``
+(which hands them to its reactor); threaded servers block in :meth:`PostWaker.wait`.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from zaqar.storage.base import DataDriver, Watch
 
@@ -28,8 +30,11 @@ _CURSOR_PAGE = 20
 
 
 class PostWaker:
-    def __init__(self, storage: DataDriver, poll_interval: float, recheck: float) -> None:
+    def __init__(self, storage: DataDriver, poll_interval: float, recheck: float,
+                 on_announce: Callable[[], None] | None = None) -> None:
+        """``on_announce`` is called, from any thread, after keys were woken."""
         self._storage = storage
+        self._on_announce = on_announce
         self._poll_interval = poll_interval
         self._recheck = recheck
         self._lock = threading.Condition()
@@ -78,6 +83,8 @@ class PostWaker:
             self._lock.notify_all()
         with contextlib.suppress(BlockingIOError):  # full: a wake-up is pending anyway
             os.write(self._write_fd, b"\0")
+        if self._on_announce is not None:
+            self._on_announce()
 
     def take_woken(self) -> set[Key]:
         with contextlib.suppress(BlockingIOError):

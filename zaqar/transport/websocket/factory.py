@@ -7,6 +7,7 @@ from oslo_config import cfg
 from twisted.internet import task
 
 from zaqar.api import Api
+from zaqar.transport.websocket.long_poll import WebsocketWaits
 from zaqar.transport.websocket.protocol import (
     CLOSE_IDLE,
     MAX_SEND_BACKLOG,
@@ -40,6 +41,7 @@ class MessagingServerFactory(WebSocketServerFactory):  # type: ignore[misc]
         )
         self.runner = BlockingCallRunner(reactor, group.thread_pool_size, "zaqar-websocket")
         self.push = PushHub(api, conf, reactor, self.runner)
+        self.waits = WebsocketWaits(api, conf, reactor)  # long polls (wait=N)
         self._idle_check = task.LoopingCall(self._close_idle)
         self._idle_check.clock = reactor
 
@@ -55,6 +57,7 @@ class MessagingServerFactory(WebSocketServerFactory):  # type: ignore[misc]
 
     def stop(self) -> None:
         self.push.stop()
+        self.waits.stop()
         if self._idle_check.running:
             self._idle_check.stop()
         self.runner.stop()

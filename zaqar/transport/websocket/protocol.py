@@ -15,6 +15,7 @@ from zaqar.api import Request, errors
 from zaqar.auth.credentials import Credentials
 from zaqar.auth.signed_url import SignedHeaders
 from zaqar.transport.websocket import frames, replies
+from zaqar.transport.websocket.long_poll import Held
 from zaqar.transport.websocket.session import ConnectionAuth
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
         self.factory.connections.discard(self)
+        self.factory.waits.drop(self)
         if hasattr(self, "auth"):
             self.auth.clear()
         if getattr(self, "subscriptions", None):
@@ -91,9 +93,14 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
         if envelope.action == "subscription_create" and not envelope.body.get("subscriber"):
             request.push_subscriber = f"websocket:{self.connection_id}"
         self._begin()
-        self.factory.runner.submit(self._run, (envelope.action, request, isBinary),
+        self._submit(envelope, request, isBinary, None)
+
+    def _submit(self, envelope: frames.Envelope, request: Request, binary: bool,
+                held: Held | None) -> None:
+        """Run the action off the reactor; ``held``: a long poll running again."""
+        self.factory.runner.submit(self._run, (envelope.action, request, binary),
                                    lambda response, error: self._finish(
-                                       envelope, isBinary, response, error))
+                                       envelope, binary, response, error, request, held))
 
     def _run(self, action: str, request: Request, binary: bool) -> Any:
         """In a runner thread: the action, and for a websocket subscription its listener."""
@@ -134,7 +141,14 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
         self.sendClose(CLOSE_AUTH_EXPIRED, "Authentication expired.")
 
     def _finish(self, envelope: frames.Envelope, binary: bool, response: Any,
-                error: BaseException | None) -> None:
+                error: BaseException | None, request: Request | None = None,
+                held: Held | None = None) -> None:
+        if request is not None:  # a claim or listing with nothing yet may wait for it
+            answered = response if error is None and self.state == self.STATE_OPEN else None
+            if self.factory.waits.park_if_waiting(
+                    self, envelope.action, request, answered, held,
+                    lambda again: self._submit(envelope, request, binary, again)):
+                return
         self._end()
         if error is not None:
             self._fail(envelope, binary, error)

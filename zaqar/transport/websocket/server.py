@@ -8,9 +8,7 @@ from typing import Any
 from oslo_config import cfg
 
 from zaqar import metrics
-from zaqar.api import Api, Request, Response, long_poll
-from zaqar.api.errors import BadRequest
-from zaqar.api.validation import Validator
+from zaqar.api import Api
 from zaqar.transport import tls
 
 LOG = logging.getLogger(__name__)
@@ -38,21 +36,6 @@ def _listening_socket(bind: str, port: int, shared: bool) -> socket.socket:
     return listener
 
 
-def _refuse_waits(api: Api) -> None:
-    """A ``wait`` (long polling, zaqar.api.long_poll) is served over REST only so far:
-    over websocket it is refused, not ignored; subscribing to the queue gets pushes."""
-    dispatch = api.dispatch
-
-    def refusing(action: str, req: Request) -> Response:
-        if action in long_poll.WAITING_ACTIONS and req.params.get("wait") not in (None, 0):
-            Validator.wait(req.params)  # out of range: the same 400 as REST
-            raise BadRequest("wait (long polling) is served over REST only; over "
-                             "websocket, subscribe to the queue to have messages pushed.")
-        return dispatch(action, req)
-
-    api.dispatch = refusing  # type: ignore[method-assign]
-
-
 def serve(api: Api, conf: cfg.ConfigOpts,
           on_ready: Callable[[], None] | None = None) -> None:
     """Block serving websocket clients; returns after a clean shutdown. ``on_ready`` is
@@ -62,9 +45,10 @@ def serve(api: Api, conf: cfg.ConfigOpts,
     from zaqar.transport.websocket.factory import MessagingServerFactory
 
     group = conf["drivers:transport:websocket"]
-    metrics.observe_dispatch(api, "websocket")
-    _refuse_waits(api)
     factory = MessagingServerFactory(api, conf, reactor)
+    # Counted, and posts served here wake this process's long polls at once.
+    metrics.observe_dispatch(api, "websocket", on_success=lambda action, request, _:
+                             factory.waits.announce_post(action, request))
     scheme, served = "ws", factory
     if tls.enabled(conf, tls.WEBSOCKET):
         from twisted.protocols.tls import TLSMemoryBIOFactory

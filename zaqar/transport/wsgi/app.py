@@ -10,9 +10,9 @@ from zaqar import codec
 from zaqar.api import Api, Request, Response, errors
 from zaqar.auth import keystone
 from zaqar.metrics import observe_dispatch
+from zaqar.transport.long_poll import PostWaker
 from zaqar.transport.wsgi import dashboard, metrics, openapi
 from zaqar.transport.wsgi.documents import VersionsResource
-from zaqar.transport.wsgi.long_poll import PostWaker
 from zaqar.transport.wsgi.negotiation import RequireJson
 from zaqar.transport.wsgi.resources import ActionResource
 from zaqar.transport.wsgi.routes import build_routes

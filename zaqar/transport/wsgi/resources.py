@@ -16,7 +16,7 @@ from zaqar.api.registry import Endpoint
 from zaqar.api.request import merge_document
 from zaqar.auth.keystone import credentials_from_environ
 from zaqar.auth.signed_url import SignedHeaders
-from zaqar.transport.wsgi.long_poll import PostWaker
+from zaqar.transport.long_poll import PostWaker
 from zaqar.transport.wsgi.routes import Route
 
 # Offered by the keep-alive worker: park(waker, key, deadline, consumes) keeps the request

@@ -14,7 +14,7 @@ does not take waits in that connection's outbox, and the connection is not read 
 until it is sent, so a client that pipelines and never reads holds one answer and stalls
 no one else; one whose outbox has not moved for ``timeout`` seconds is dropped. A long
 poll that finds nothing (``wait=N``; zaqar.transport.wsgi.resources) is parked: the
-connection waits, unread, until its queue is announced (zaqar.transport.wsgi.long_poll)
+connection waits, unread, until its queue is announced (zaqar.transport.long_poll)
 or its time is up, and the request is run again.
 
 The arbiter, settings, signals and process management stay gunicorn's. Its request
@@ -45,13 +45,13 @@ from gunicorn.workers.base import Worker
 
 from zaqar import codec, metrics
 from zaqar.api.errors import ApiError, Unexpected
+from zaqar.transport.long_poll import Key, PostWaker
 from zaqar.transport.wsgi.http_parsing import (
     Connection,
     HttpRequest,
     Limits,
     RequestRefused,
 )
-from zaqar.transport.wsgi.long_poll import Key, PostWaker
 from zaqar.transport.wsgi.resources import DEADLINE, PARK
 from zaqar.transport.wsgi.wsgi_call import (
     HttpDate,
