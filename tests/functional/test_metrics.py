@@ -131,3 +131,17 @@ def test_metrics_can_be_turned_off(tmp_path) -> None:
     with running_server(tmp_path, "[drivers:transport:wsgi]\nmetrics_allowed_networks =\n"
                         ) as server:
         assert requests.get(server.url + "/metrics", timeout=10).status_code == 404
+
+
+def test_a_long_poll_is_one_response_however_often_it_runs(server: ServerProcess,
+                                                           rest: Rest) -> None:
+    before, _ = scrape(server.url)
+    waited = rest.post(f"/v2/queues/empty-{uuid.uuid4().hex[:8]}/claims?wait=2",
+                       json={"ttl": 60})
+    assert waited.status_code == 204
+    after, _ = scrape(server.url)
+    for status, count in (("204", 1), ("200", 0)):
+        assert (value(after, "zaqar_http_responses_total", method="POST", status=status)
+                - value(before, "zaqar_http_responses_total", method="POST",
+                        status=status)) == count
+    assert value(after, "zaqar_long_polls_waiting") == 0

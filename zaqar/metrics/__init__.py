@@ -53,11 +53,13 @@ class Metrics:
         from prometheus_client import Counter, Gauge, Histogram
 
         self.requests = Counter(
-            "zaqar_requests", "Actions run, by transport, action and status.",
+            "zaqar_requests", "Actions run, by transport, action and status (a long poll "
+            "at each run).",
             ["transport", "action", "status"])
         self.latency = Histogram(
-            "zaqar_request_duration_seconds", "Time an action took, by transport and "
-            "action (a long poll's wait included).", ["transport", "action"],
+            "zaqar_request_duration_seconds", "Time an action took to run, by "
+            "transport and action (a long poll is counted at each run, its waits not "
+            "included).", ["transport", "action"],
             buckets=_BUCKETS)
         self.http_responses = Counter(
             "zaqar_http_responses", "REST responses, by method and status, including "

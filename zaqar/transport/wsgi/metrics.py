@@ -13,6 +13,7 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from zaqar import codec, metrics
 from zaqar.api import errors
+from zaqar.transport.wsgi.resources import PARKED
 
 PATH = "/metrics"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -68,8 +69,9 @@ def serve_metrics(app: WSGIApplication, networks: list[Network]) -> WSGIApplicat
 
         def counted(status: str, headers: list[tuple[str, str]], exc_info: object = None
                     ) -> object:
-            label = method if method in _METHODS else "other"
-            metrics.metrics().http_responses.labels(label, status[:3]).inc()
+            if not environ.get(PARKED):  # a long poll that will answer later
+                label = method if method in _METHODS else "other"
+                metrics.metrics().http_responses.labels(label, status[:3]).inc()
             return start_response(status, headers, exc_info)  # type: ignore[arg-type]
 
         return app(environ, counted)  # type: ignore[arg-type]

@@ -24,6 +24,8 @@ from zaqar.transport.wsgi.routes import Route
 PARK = "zaqar.park"
 # Set by the keep-alive worker on a parked request's later runs: when its wait ends.
 DEADLINE = "zaqar.long_poll_deadline"
+# Set here on a run that parked its request (what the application answered is not sent).
+PARKED = "zaqar.parked"
 
 
 class ActionResource:
@@ -63,6 +65,7 @@ class ActionResource:
             if park is not None:  # the keep-alive worker runs this request again later
                 if deadline > time.monotonic():
                     park(self._waker, key, deadline, long_poll.consumes(action))
+                    req.env[PARKED] = True  # no answer yet: nothing to count
                     return
             else:  # a thread per request: this one waits
                 while (left := deadline - time.monotonic()) > 0 and wait:
