@@ -16,9 +16,11 @@ OPTS = [
                     "gthread worker."),
     cfg.IntOpt("timeout", default=30, min=1,
                help="Seconds a worker may spend on one request before it is restarted; "
-                    "also how long a client may take to send a request's head."),
+                    "also how long a client may take to send a request, and to take "
+                    "its answers (one that leaves them unread longer is dropped)."),
     cfg.IntOpt("keepalive", default=5, min=1,
-               help="Seconds an idle persistent (keep-alive) connection stays open."),
+               help="Seconds an idle persistent (keep-alive) connection stays open; "
+                    "also how long a TLS handshake may take."),
     cfg.IntOpt("worker_connections", default=1000, min=1,
                help="Connections one worker holds open at most; past that it accepts no "
                     "more until some close (each may buffer a request body)."),
