@@ -8,6 +8,7 @@ the waker's look at the watched queues (``long_poll_interval``); Redis announces
 """
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -233,3 +234,21 @@ def test_hundreds_of_waiting_claims_hold_little_memory_and_block_no_one(server, 
         for sock in sockets:
             sock.close()
     assert os.path.exists(f"/proc/{server.process.pid}")
+
+
+def test_a_server_stopping_answers_its_waiting_claims(tmp_path: Path) -> None:
+    with running_server(tmp_path) as stopping:
+        client = Rest(stopping.url)
+        outcome: dict = {}
+
+        def wait() -> None:
+            outcome["response"] = client.post(
+                f"/v2/queues/{uuid.uuid4().hex[:8]}/claims?wait=20", json={"ttl": 60})
+
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        time.sleep(1.0)
+        stopping.process.send_signal(signal.SIGTERM)
+        waiter.join(15)
+        assert outcome["response"].status_code == 204
+        assert stopping.process.wait(15) == 0

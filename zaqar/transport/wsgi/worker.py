@@ -156,6 +156,7 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
                         self.log.info("Parent changed, shutting down: %s", self)
                         break
         finally:
+            self._answer_waiting()
             for connection in list(self.connections.values()):
                 self._close(connection)
             self.poller.close()
@@ -454,6 +455,14 @@ class KeepAliveWorker(Worker):  # type: ignore[misc]
                     continue
                 if not self._resume(connection) and parked.consumes:
                     break  # a claim found nothing: the claims behind it would not either
+
+    def _answer_waiting(self) -> None:
+        """Stopping: every waiting long poll gets the answer it would get now (sent as
+        far as the client's socket takes it at once), not a closed connection."""
+        for connection in list(self.connections.values()):
+            if connection.parked is not None:
+                connection.parked.deadline = time.monotonic()
+                self._resume(connection)
 
     def _expire_waits(self) -> None:
         now = time.monotonic()
