@@ -252,3 +252,18 @@ def test_a_server_stopping_answers_its_waiting_claims(tmp_path: Path) -> None:
         waiter.join(15)
         assert outcome["response"].status_code == 204
         assert stopping.process.wait(15) == 0
+
+
+def test_under_gthread_a_waiting_claim_holds_a_thread_and_still_returns_at_once(
+        tmp_path: Path) -> None:
+    """threads > 1 runs gunicorn's gthread worker: no event loop to park in, so the
+    request's thread waits for the announcement."""
+    with running_server(tmp_path, "[drivers:transport:wsgi]\nthreads = 4\n") as threaded:
+        poster = Rest(threaded.url)
+        queue = f"lp-{uuid.uuid4().hex[:8]}"
+        response, latency = _answer_after_post(
+            lambda: poster.peer().post(f"/v2/queues/{queue}/claims?wait=10",
+                                       json={"ttl": 60}), poster, queue)
+        print(f"\ngthread: claim with wait=10 answered {latency * 1000:.1f} ms after the post")
+        assert response.status_code == 201, response.text
+        assert latency < PROMPT
