@@ -155,6 +155,28 @@ def test_websocket_walkthrough(connect):
     assert client.request("topic_get", {"topic_name": "feed"}).status == 404
 
 
+def test_a_websocket_subscriber_of_a_topic_gets_its_messages_pushed(connect, rest):
+    listener = connect(rest.project)
+    subscribed = listener.request("topic_subscription_create", {"topic_name": "pushed",
+                                                                "ttl": 3600})
+    assert subscribed.status == 201, subscribed.document
+    other = connect(rest.project)
+    assert other.request("topic_subscription_create", {"topic_name": "pushed"}).status == 201
+    posted = rest.post("/v2/topics/pushed/messages",
+                       json={"messages": [{"body": {"n": 1}}, {"body": {"n": 2}}]})
+    assert posted.status_code == 201, posted.text
+    for client in (listener, other):  # every subscriber gets every message
+        pushed = client.push(timeout=10)
+        assert pushed.body["topic_name"] == "pushed"
+        assert [m["body"] for m in pushed.body["messages"]] == [{"n": 1}, {"n": 2}]
+        assert all(m["href"].startswith("/v2/topics/pushed/messages/")
+                   for m in pushed.body["messages"])
+    # A queue of the same name is another thing: its posts are not pushed here.
+    rest.post("/v2/queues/pushed/messages", json={"messages": [{"body": "queue"}]})
+    rest.post("/v2/topics/pushed/messages", json={"messages": [{"body": "topic"}]})
+    assert [m["body"] for m in listener.push(timeout=10).body["messages"]] == ["topic"]
+
+
 @pytest.mark.parametrize(("name", "fragment"), [
     ("no spaces", "Topic names may only contain"), ("x" * 65, "64 characters")])
 def test_bad_topic_names_are_400(rest, name, fragment):

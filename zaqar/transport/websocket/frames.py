@@ -49,11 +49,13 @@ def parse_envelope(request: Any) -> Envelope:
     return Envelope(action=action, headers=by_name, body=body, raw=request)
 
 
-def push(subscription_id: str, queue: str, messages: list[Any]) -> dict[str, Any]:
-    """A frame the server sends unasked: new messages for a websocket subscription."""
+def push(subscription_id: str, source: str, messages: list[Any],
+         source_key: str = "queue_name") -> dict[str, Any]:
+    """A frame the server sends unasked: new messages for a websocket subscription of a
+    queue (``source_key`` ``queue_name``) or a topic (``topic_name``)."""
     return {"action": "message_push",
             "headers": {"status": 200, "subscription_id": subscription_id},
-            "body": {"queue_name": queue, "messages": messages}}
+            "body": {source_key: source, "messages": messages}}
 
 
 # Close codes a peer may send (RFC 6455 section 7.4): the registered ones an endpoint

@@ -46,6 +46,9 @@ MAX_SEND_BACKLOG = 8 * 1024 * 1024
 _CONNECTION_ACTIONS = frozenset({"authenticate"})
 
 
+# Subscribing without a subscriber subscribes the connection itself (server push).
+_PUSHED = frozenset({"subscription_create", "topic_subscription_create"})
+
 class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
     factory: MessagingServerFactory
 
@@ -90,7 +93,7 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
                           params=envelope.body, body_size=len(payload),
                           credentials=self.auth.credentials,
                           signature=SignedHeaders.from_headers(envelope.header))
-        if envelope.action == "subscription_create" and not envelope.body.get("subscriber"):
+        if envelope.action in _PUSHED and not envelope.body.get("subscriber"):
             request.push_subscriber = f"websocket:{self.connection_id}"
         self._begin()
         self._submit(envelope, request, isBinary, None)
@@ -107,7 +110,8 @@ class MessagingProtocol(WebSocketServerProtocol):  # type: ignore[misc]
         response = self.factory.api.dispatch(action, request)
         if request.push_subscriber and response.status == 201:
             self.factory.push.subscribe(self, self.factory.api.scope(action, request),
-                                        response.body["subscription_id"], binary)
+                                        response.body["subscription_id"], binary,
+                                        topic=action == "topic_subscription_create")
         return response
 
     def _authenticate(self, envelope: frames.Envelope, binary: bool) -> None:

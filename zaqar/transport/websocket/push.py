@@ -30,7 +30,7 @@ from zaqar.api import Api, ScopedRequest, render
 from zaqar.notification.base import DELIVERED, Outcome
 from zaqar.notification.notifier import Notifier
 from zaqar.storage import errors
-from zaqar.storage.base import Message, Subscription
+from zaqar.storage.base import Message, Subscription, owner_project, topic_project
 from zaqar.transport.websocket import frames
 
 if TYPE_CHECKING:
@@ -81,15 +81,18 @@ class PushHub:
             self._thread.join(5)
 
     def subscribe(self, connection: MessagingProtocol, request: ScopedRequest,
-                  subscription_id: str, binary: bool) -> None:
-        """Start pushing to ``connection`` what is posted from now on (the subscription's
-        cursor is the queue's newest message). Runs in a runner thread; returns once the
-        storage's post announcements are heard, so the post right after is pushed at
-        once."""
+                  subscription_id: str, binary: bool, topic: bool = False) -> None:
+        """Start pushing to ``connection`` what is posted from now on to a queue, or a
+        ``topic`` (the subscription's cursor is the newest message). Runs in a runner
+        thread; returns once the storage's post announcements are heard, so the post
+        right after is pushed at once."""
         self._notifier.ensure_watching()
+        if topic:  # stored as a queue of the project's topic namespace (zaqar.api.topics)
+            project, source = topic_project(request.project), request.params["topic_name"]
+        else:
+            project, source = request.project, request.params["queue_name"]
         with self._lock:
-            self._held[subscription_id] = Held(connection, request.project,
-                                               request.params["queue_name"],
+            self._held[subscription_id] = Held(connection, project, source,
                                                request.client_id, binary)
         self._reactor.callFromThread(self._attach, connection, subscription_id)
         self._notifier.wake()
@@ -150,9 +153,15 @@ class PushHub:
         if holder is None:
             return _GONE
         at = time.time()
-        frame = frames.push(subscription.id, subscription.source,
-                            [render.message(subscription.source, message, at)
-                             for message in messages])
+        items = [render.message(subscription.source, message, at) for message in messages]
+        if owner_project(subscription.project)[1]:
+            queue_href = render.queue_href(subscription.source)
+            for item in items:
+                item["href"] = item["href"].replace(
+                    queue_href, f"{render.V2}/topics/{subscription.source}", 1)
+            frame = frames.push(subscription.id, subscription.source, items, "topic_name")
+        else:
+            frame = frames.push(subscription.id, subscription.source, items)
         self._reactor.callFromThread(self._send, subscription.id, holder, frame)
         return DELIVERED
 
