@@ -5,9 +5,11 @@ of :mod:`zaqar.api`), the REST requests that call it, the oslo.policy rule that 
 what a pre-signed URL may grant of it and the other names the websocket API answers to.
 Everything else is derived from :data:`ACTIONS`: the REST route table
 (:mod:`zaqar.transport.wsgi.routes`), the JSON home document (:mod:`zaqar.api.home`), the
-policy defaults (:mod:`zaqar.auth.policy`), the signed-URL access table
-(:mod:`zaqar.auth.signed_url`) and the websocket action list. A new action (topics,
-pools, flavors) is one entry here and one handler method.
+policy defaults (:mod:`zaqar.auth.policy`), what pre-signed URLs grant and which rule
+applies (:mod:`zaqar.api.access`), the websocket action list (:class:`zaqar.api.Api`),
+the OpenAPI document (:mod:`zaqar.transport.wsgi.openapi`, with the schemas of
+:mod:`zaqar.api.openapi_schemas`) and docs/actions.md (tools/action_docs.py). A new
+action (pools, flavors) is one entry here and one handler method.
 
 Names of actions, rules and home-document relations are upstream Zaqar's.
 """
