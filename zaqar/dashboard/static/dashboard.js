@@ -29,6 +29,7 @@
   let refreshing = null;               // the refresh in progress: never two at once
   let nextCall = 1;
   const calls = new Map();             // call id -> {resolve, reject}
+  let authenticateCall = null;         // the call id of the authenticate in flight
   const queues = new Map();            // queue name -> QueueView
 
   function uuid4() {                   // crypto.randomUUID needs a secure context
@@ -71,6 +72,7 @@
         extraHeaders || {});
       if (session.project) headers["X-Project-ID"] = session.project;
       calls.set(id, {resolve, reject});
+      if (action === "authenticate") authenticateCall = id;
       socket.send(JSON.stringify({action, headers, body: body || {}}));
     });
   }
@@ -97,7 +99,10 @@
       return;
     }
     const request = frame.request || {};
-    const id = request.headers && request.headers["Dashboard-Call"];
+    let id = request.headers && request.headers["Dashboard-Call"];
+    // authenticate's reply echoes its request without the headers (as upstream's: the
+    // token is never sent back), so it is matched by its action.
+    if (id === undefined && request.action === "authenticate") id = authenticateCall;
     const pending = calls.get(id);
     if (!pending) return;
     calls.delete(id);
