@@ -8,7 +8,7 @@ import pytest
 
 from tests.functional.conftest import Rest, running_server
 from tests.functional.receivers import smtp_receiver, wait_until
-from tests.functional.test_notifications import post
+from tests.functional.test_notifications import post, subscribe
 
 CONFIRMATION_PAGE = "https://zaqar.example.com/confirm"
 
@@ -30,13 +30,6 @@ def rest(smtp, tmp_path_factory) -> Iterator[Rest]:
         client = Rest(server.url)
         yield client
         client.close()
-
-
-def subscribe(rest: Rest, queue: str, subscriber: str, **options) -> str:
-    response = rest.post(f"/v2/queues/{queue}/subscriptions",
-                         json={"subscriber": subscriber, "ttl": 3600, "options": options})
-    assert response.status_code == 201, response.text
-    return response.json()["subscription_id"]
 
 
 def test_one_mail_per_message_with_upstreams_subject_sender_and_body(rest, smtp):

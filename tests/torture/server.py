@@ -1,8 +1,6 @@
 """A ``zaqar-server`` for the torture tests: both transports, on a chosen engine, that
 can be SIGKILLed as a whole and started again (tests/functional/test_durability.py's
 :class:`CrashableServer`, given the websocket API and a storage engine)."""
-import signal
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -11,7 +9,6 @@ import pytest
 
 from tests import engines
 from tests.functional.conftest import (
-    SHUTDOWN_TIMEOUT,
     ServerProcess,
     _free_port,
     _wait_until_websocket_serving,
@@ -76,15 +73,8 @@ class TortureServer(CrashableServer):
     def stop(self) -> float:
         """SIGTERM, which must be clean within functional tests' SHUTDOWN_TIMEOUT; the
         seconds it took."""
-        assert self.process is not None
         started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=SHUTDOWN_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            pytest.fail(f"zaqar-server ignored SIGTERM for {SHUTDOWN_TIMEOUT} s:\n"
-                        f"{self.output()[-5000:]}", pytrace=False)
+        code = self.terminate()
         assert code == 0, self.output()[-5000:]
         return round(time.monotonic() - started, 2)
 
