@@ -1,0 +1,158 @@
+"""The management store contract: storage pools, flavors and the catalog of where each
+queue lives.
+
+Pooling spreads queues over several data stores (*pools*, each named by a URI any of our
+drivers takes). The catalog records, once a queue is placed, which pool holds it, so
+every node finds it there afterwards. A *flavor* is a project's named set of pools: a
+queue whose metadata names a flavor (``_flavor``) is placed on one of that flavor's
+pools, others on a pool of no flavor. Placement is random, weighted by the pools'
+weights (a weight of 0 takes no new queues).
+
+As upstream Zaqar: a pool belongs to at most one flavor (the pool's ``flavor`` field,
+set by the flavor's ``pool_list``); pools are global, flavors belong to a project.
+"""
+from __future__ import annotations
+
+import abc
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from oslo_config import cfg
+
+from zaqar.storage.errors import DoesNotExist, StorageError
+
+
+@dataclass
+class Pool:
+    name: str
+    uri: str
+    weight: int
+    flavor: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Flavor:
+    name: str
+    project: str
+    capabilities: dict[str, Any] = field(default_factory=dict)
+
+
+class PoolDoesNotExist(DoesNotExist):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Pool {name!r} does not exist.")
+
+
+class PoolAlreadyExists(StorageError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Pool {name!r} already exists.")
+
+
+class PoolInUse(StorageError):
+    """A pool still holds queues (catalog entries) or belongs to a flavor."""
+
+
+class FlavorDoesNotExist(DoesNotExist):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Flavor {name!r} does not exist.")
+
+
+class NoPoolFound(StorageError):
+    """No pool can take a new queue (none registered, all of weight 0, or none of the
+    queue's flavor)."""
+
+
+class PoolController(abc.ABC):
+    @abc.abstractmethod
+    def create(self, pool: Pool) -> None:
+        """Raises PoolAlreadyExists when the name (or the URI) is taken."""
+
+    @abc.abstractmethod
+    def get(self, name: str) -> Pool:
+        """Raises PoolDoesNotExist."""
+
+    @abc.abstractmethod
+    def list(self, marker: str | None = None, limit: int = 10,
+             flavor: str | None = None) -> builtins.list[Pool]:
+        """Pools by name after ``marker``; with ``flavor``, only that flavor's."""
+
+    @abc.abstractmethod
+    def update(self, name: str, *, uri: str | None = None, weight: int | None = None,
+               flavor: str | None = None, options: dict[str, Any] | None = None) -> None:
+        """Change the fields given (None leaves one as it is). Raises PoolDoesNotExist."""
+
+    @abc.abstractmethod
+    def set_flavor(self, names: Sequence[str], flavor: str | None) -> None:
+        """Make ``names`` the pools of ``flavor`` (None: of no flavor)."""
+
+    @abc.abstractmethod
+    def delete(self, name: str) -> None:
+        """Raises PoolInUse while the catalog places a queue on it; deleting a missing
+        pool is no error."""
+
+
+class FlavorController(abc.ABC):
+    @abc.abstractmethod
+    def create(self, flavor: Flavor) -> None:
+        """Create or replace."""
+
+    @abc.abstractmethod
+    def get(self, name: str, project: str) -> Flavor:
+        """Raises FlavorDoesNotExist."""
+
+    @abc.abstractmethod
+    def list(self, project: str, marker: str | None = None,
+             limit: int = 10) -> builtins.list[Flavor]: ...
+
+    @abc.abstractmethod
+    def update(self, name: str, project: str, *,
+               capabilities: dict[str, Any] | None = None) -> None:
+        """Raises FlavorDoesNotExist."""
+
+    @abc.abstractmethod
+    def delete(self, name: str, project: str) -> None:
+        """Also leaves the flavor's pools with no flavor; a missing one is no error."""
+
+
+class CatalogController(abc.ABC):
+    """Which pool holds each queue (by project and name)."""
+
+    @abc.abstractmethod
+    def lookup(self, queue: str, project: str) -> str | None:
+        """The pool's name, or None for a queue not placed yet."""
+
+    @abc.abstractmethod
+    def insert(self, queue: str, project: str, pool: str) -> str:
+        """Place the queue on ``pool`` unless it is already placed; returns the pool
+        that holds it (the one given, or the earlier placement when another node won)."""
+
+    @abc.abstractmethod
+    def delete(self, queue: str, project: str) -> None: ...
+
+    @abc.abstractmethod
+    def list(self, project: str) -> builtins.list[tuple[str, str]]:
+        """(queue, pool) of every queue placed in the project, by queue name."""
+
+    @abc.abstractmethod
+    def count(self, pool: str) -> int:
+        """Queues placed on the pool."""
+
+
+class ManagementDriver(abc.ABC):
+    """The management store: ``[drivers] management_store``, SQL through SQLAlchemy."""
+
+    pools: PoolController
+    flavors: FlavorController
+    catalog: CatalogController
+
+    @abc.abstractmethod
+    def __init__(self, conf: cfg.ConfigOpts) -> None: ...
+
+    @abc.abstractmethod
+    def prepare(self) -> None:
+        """Bring the schema up to date; safe to call again."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
