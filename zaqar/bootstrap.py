@@ -9,7 +9,10 @@ from zaqar.transport.wsgi.app import create_wsgi_app
 
 
 def build_api(conf: cfg.ConfigOpts) -> Api:
-    return Api(load_driver(conf), conf)
+    """The api layer over the configured storage; with ``[DEFAULT] pooling``, over the
+    pooled driver, and given its management store (pools and flavors)."""
+    storage = load_driver(conf)
+    return Api(storage, conf, getattr(storage, "management", None))
 
 
 def build_wsgi_app(conf: cfg.ConfigOpts) -> WSGIApplication:

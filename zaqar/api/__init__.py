@@ -24,6 +24,7 @@ from zaqar.api.topics import TopicActions
 from zaqar.api.validation import Validator
 from zaqar.storage import errors as storage_errors
 from zaqar.storage.base import DataDriver
+from zaqar.storage.management import ManagementDriver
 
 LOG = logging.getLogger(__name__)
 
@@ -54,10 +55,13 @@ def to_api_error(error: storage_errors.StorageError) -> errors.ApiError:
 
 
 class Api:
-    """All actions over one storage driver."""
+    """All actions over one storage driver, and the management store (pools, flavors)
+    when ``[DEFAULT] pooling`` is on (None otherwise)."""
 
-    def __init__(self, storage: DataDriver, conf: cfg.ConfigOpts) -> None:
+    def __init__(self, storage: DataDriver, conf: cfg.ConfigOpts,
+                 management: ManagementDriver | None = None) -> None:
         self.storage = storage
+        self.management = management
         self.validate = Validator(conf)
         self.access = AccessControl(conf, self.validate)
         metadata_cache = QueueMetadataCache(conf.transport.queue_metadata_cache_ttl)

@@ -28,7 +28,7 @@ from zaqar.cmd.children import (
     wait_for_stop_signal,
 )
 from zaqar.notification.destinations import DestinationPolicy
-from zaqar.storage import load_driver
+from zaqar.storage import load_driver, management_driver_class
 from zaqar.transport import tls
 from zaqar.transport.wsgi.app import body_limit
 from zaqar.transport.wsgi.metrics import parse_networks
@@ -110,6 +110,20 @@ def _collect_garbage_forever(conf: cfg.ConfigOpts, interval: int) -> None:
                 LOG.info("Garbage collection removed %d expired rows", removed)
         except Exception:
             LOG.exception("Garbage collection failed; retrying in %d s", interval)
+
+
+def _prepare_storage(config: cfg.ConfigOpts) -> None:
+    """Migrate the storage (with pooling: the management store and every pool) once,
+    before anything forks; a driver name nobody provides stops the server."""
+    try:
+        management_driver_class(config)  # named even without pooling: never ignored
+        storage = load_driver(config)
+    except RuntimeError as error:
+        sys.exit(f"zaqar-server: {error}")
+    try:
+        storage.prepare()
+    finally:
+        storage.close()
 
 
 def setup_logging() -> None:
@@ -203,9 +217,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if websockets or config.notification.deliver:
         children = ServiceChildren(args, websockets, config.notification.deliver,
                                    readiness.write_fd)
-    storage = load_driver(config)
-    storage.prepare()
-    storage.close()
+    _prepare_storage(config)
     if children is not None:
         children.start()
     try:
@@ -213,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             wsgi = config["drivers:transport:wsgi"]
             LOG.info("Serving Zaqar v2 REST API on %s://%s:%d/ (storage: %s)",
                      "https" if wsgi.cert_file else "http", _host(wsgi.bind), wsgi.port,
-                     config.drivers.message_store)
+                     "pools" if config.pooling else config.drivers.message_store)
             GunicornServer(config, readiness.write_fd).run()
         else:
             wait_for_stop_signal()

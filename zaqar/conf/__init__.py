@@ -16,6 +16,7 @@ from zaqar.conf import (
     default,
     drivers,
     gc,
+    management,
     mongodb,
     notification,
     redis,
@@ -28,16 +29,12 @@ from zaqar.conf import (
 )
 
 _MODULES = (default, drivers, transport, wsgi, websocket, sqlalchemy, redis, mongodb, gc,
-            signed_url, cors, dashboard, bridge, notification, trustee)
+            signed_url, cors, dashboard, bridge, notification, trustee, management)
 
 
 # Upstream options kept for their names, whose feature is not implemented yet:
 # (group, option, the only value accepted until then, the feature).
-NOT_IMPLEMENTED: tuple[tuple[str, str, object, str], ...] = (
-    ("DEFAULT", "pooling", False, "pools and flavors"),
-    ("drivers", "management_store", "sqlalchemy", "pools and flavors (the management store "
-                                                  "keeps them)"),
-)
+NOT_IMPLEMENTED: tuple[tuple[str, str, object, str], ...] = ()
 
 
 class NotImplementedOption(cfg.Error):
@@ -60,7 +57,8 @@ def new_conf(args: Sequence[str] = (), default_config_files: Sequence[str] | Non
     conf = cfg.ConfigOpts()
     register_opts(conf)
     conf(list(args), project="zaqar", prog="zaqar-server",
-         default_config_files=default_config_files)
+         default_config_files=None if default_config_files is None
+         else list(default_config_files))
     for group, values in (overrides or {}).items():
         for name, value in values.items():
             conf.set_override(name, value, group=None if group == "DEFAULT" else group)

@@ -20,11 +20,14 @@ OPTS = [
                help="Backend used to authenticate requests."),
     cfg.BoolOpt("admin_mode", default=False,
                 help="Serve the admin API as well: /v2/health (websocket health and "
-                     "check_node_health), and pools and flavors once they exist (with "
-                     "pooling). Off, those answer 404 (websocket: 400, unknown action)."),
+                     "check_node_health), and with pooling /v2/pools and /v2/flavors. "
+                     "Off, those answer 404 (websocket: 400, unknown action)."),
     cfg.BoolOpt("pooling", default=False,
-                help="Spread queues over several storage pools. Not implemented yet: the "
-                     "server refuses to start with it set to true."),
+                help="Spread queues over several storage pools: pools (each a data store "
+                     "named by its URI) and flavors are registered in the management "
+                     "store ([drivers] management_store), which records the pool of each "
+                     "queue; [drivers] message_store is then not used. With admin_mode, "
+                     "/v2/pools and /v2/flavors manage them."),
     cfg.BoolOpt("enable_checksum", default=False,
                 help="Compute an MD5 checksum of each message body on post and return it "
                      "with the message."),

@@ -12,7 +12,7 @@ OPTS = [
                help="Storage driver for messages, queues, claims and subscriptions: "
                     "'sqlalchemy' (SQLite, PostgreSQL, MariaDB) or 'redis'."),
     cfg.StrOpt("management_store", default="sqlalchemy",
-               help="Storage driver for management data (pools, flavors). Pools and "
-                    "flavors are not implemented yet: the server refuses to start with "
-                    "another value than the default."),
+               help="Storage driver of the management store (pools, flavors and the "
+                    "catalog of which pool holds each queue), used with [DEFAULT] pooling: "
+                    "'sqlalchemy' (options in [drivers:management_store:sqlalchemy])."),
 ]

@@ -88,6 +88,11 @@ class PoolController(abc.ABC):
         """Make ``names`` the pools of ``flavor`` (None: of no flavor)."""
 
     @abc.abstractmethod
+    def of_flavor(self, flavor: str | None) -> builtins.list[Pool]:
+        """Every pool of ``flavor`` (None: every pool of no flavor), by name: the
+        candidates of a placement."""
+
+    @abc.abstractmethod
     def delete(self, name: str) -> None:
         """Raises PoolInUse while the catalog places a queue on it; deleting a missing
         pool is no error."""
@@ -126,18 +131,31 @@ class CatalogController(abc.ABC):
     @abc.abstractmethod
     def insert(self, queue: str, project: str, pool: str) -> str:
         """Place the queue on ``pool`` unless it is already placed; returns the pool
-        that holds it (the one given, or the earlier placement when another node won)."""
+        that holds it (the one given, or the earlier placement when another node won).
+        Atomic: of concurrent inserts of one queue, from any node, one wins and all
+        return its pool. Raises PoolDoesNotExist when ``pool`` is not registered."""
+
+    @abc.abstractmethod
+    def move(self, queue: str, project: str, pool: str) -> None:
+        """Place an already placed (or not yet placed) queue on ``pool`` instead (a
+        flavor change). Raises PoolDoesNotExist."""
 
     @abc.abstractmethod
     def delete(self, queue: str, project: str) -> None: ...
 
     @abc.abstractmethod
-    def list(self, project: str) -> builtins.list[tuple[str, str]]:
-        """(queue, pool) of every queue placed in the project, by queue name."""
+    def list(self, project: str, marker: str | None = None,
+             limit: int | None = None) -> builtins.list[tuple[str, str]]:
+        """(queue, pool) of the queues placed in the project, by queue name, those after
+        ``marker`` (up to ``limit``; None: all)."""
 
     @abc.abstractmethod
     def count(self, pool: str) -> int:
         """Queues placed on the pool."""
+
+    @abc.abstractmethod
+    def project_count(self, project: str) -> int:
+        """Queues placed in the project."""
 
 
 class ManagementDriver(abc.ABC):

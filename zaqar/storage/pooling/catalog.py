@@ -1,0 +1,179 @@
+"""Where each queue lives: placement on a pool, the catalog lookups a process caches, and
+the pools' data drivers it keeps."""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from oslo_config import cfg
+
+from zaqar.conf import management as management_conf
+from zaqar.storage.base import DataDriver, owner_project
+from zaqar.storage.management import ManagementDriver, NoPoolFound, Pool, PoolDoesNotExist
+from zaqar.storage.pooling.uris import driver_for_pool
+
+LOG = logging.getLogger(__name__)
+
+
+def choose_weighted(pools: list[Pool], rng: random.Random) -> Pool | None:
+    """One pool at random, each as likely as its weight; None when every weight is 0."""
+    candidates = [pool for pool in pools if pool.weight > 0]
+    if not candidates:
+        return None
+    return rng.choices(candidates, weights=[pool.weight for pool in candidates])[0]
+
+
+class Catalog:
+    """The management store seen by one process: lookups cached ``catalog_cache_ttl``
+    seconds, a data driver per pool (built on first use, prepared, given the clock)."""
+
+    def __init__(self, conf: cfg.ConfigOpts, management: ManagementDriver,
+                 clock: Callable[[], float], rng: random.Random | None = None) -> None:
+        self.conf = conf
+        self.management = management
+        self.clock = clock
+        self._rng = rng or random.Random()
+        self._ttl: float = conf[management_conf.GROUP].catalog_cache_ttl
+        self._lock = threading.Lock()
+        self._placements: dict[tuple[str, str], tuple[str, float]] = {}
+        self._pools: dict[str, tuple[Pool, float]] = {}
+        # pool name -> (its URI and options when built, the driver)
+        self._drivers: dict[str, tuple[tuple[str, str], DataDriver]] = {}
+
+    # -- placements --------------------------------------------------------------------
+
+    def lookup(self, queue: str, project: str) -> str | None:
+        """The pool holding the queue, or None when it is not placed."""
+        key = (queue, project)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._placements.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        pool = self.management.catalog.lookup(queue, project)
+        with self._lock:
+            if pool is None:
+                self._placements.pop(key, None)
+            else:
+                self._placements[key] = (pool, now + self._ttl)
+        return pool
+
+    def place(self, queue: str, project: str, flavor: str | None = None) -> str:
+        """The pool holding the queue, placing it first when it is not placed.
+
+        Raises FlavorDoesNotExist (a ``flavor`` the queue's project does not have),
+        NoPoolFound (no pool of the flavor, or of no flavor, takes new queues).
+        """
+        pool = self.lookup(queue, project)
+        if pool is not None:
+            return pool
+        chosen = self.choose(project, flavor)
+        winner = self.management.catalog.insert(queue, project, chosen)
+        self._remember(queue, project, winner)
+        return winner
+
+    def choose(self, project: str, flavor: str | None) -> str:
+        """A pool for a new queue of ``project`` (weighted at random). Raises
+        FlavorDoesNotExist, NoPoolFound."""
+        if flavor is not None:
+            self.management.flavors.get(flavor, owner_project(project)[0])
+        chosen = choose_weighted(self.management.pools.of_flavor(flavor), self._rng)
+        if chosen is None:
+            where = f"of flavor {flavor!r}" if flavor is not None else "of no flavor"
+            raise NoPoolFound(f"No storage pool {where} takes new queues (none is "
+                              f"registered, or all have weight 0).")
+        return chosen.name
+
+    def move(self, queue: str, project: str, pool: str) -> None:
+        self.management.catalog.move(queue, project, pool)
+        self._remember(queue, project, pool)
+
+    def forget(self, queue: str, project: str) -> None:
+        """Remove the queue's placement (the queue was deleted)."""
+        self.management.catalog.delete(queue, project)
+        with self._lock:
+            self._placements.pop((queue, project), None)
+
+    def _remember(self, queue: str, project: str, pool: str) -> None:
+        with self._lock:
+            self._placements[(queue, project)] = (pool, time.monotonic() + self._ttl)
+
+    # -- pools and their drivers -------------------------------------------------------
+
+    def pool(self, name: str) -> Pool:
+        """A pool's definition, cached as placements are. Raises PoolDoesNotExist."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._pools.get(name)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        pool = self.management.pools.get(name)
+        with self._lock:
+            self._pools[name] = (pool, now + self._ttl)
+        return pool
+
+    def driver(self, name: str) -> DataDriver:
+        """The data driver of a pool, built (and prepared) on first use, and again when
+        the pool's URI or options changed. Raises PoolDoesNotExist."""
+        pool = self.pool(name)
+        identity = (pool.uri, repr(sorted(pool.options.items())))
+        with self._lock:
+            known = self._drivers.get(name)
+            if known is not None and known[0] == identity:
+                return known[1]
+        driver = driver_for_pool(self.conf, pool.uri, pool.options)
+        driver.prepare()
+        driver.clock = self.clock
+        with self._lock:
+            known = self._drivers.get(name)
+            if known is not None and known[0] == identity:
+                stale: DataDriver | None = driver  # another thread built it meanwhile
+                driver = known[1]
+            else:
+                stale = known[1] if known is not None else None
+                self._drivers[name] = (identity, driver)
+        if stale is not None:
+            stale.close()
+        return driver
+
+    def all_drivers(self) -> list[tuple[str, DataDriver]]:
+        """(name, driver) of every registered pool, by name."""
+        found: list[tuple[str, DataDriver]] = []
+        marker: str | None = None
+        while True:
+            page = self.management.pools.list(marker=marker, limit=100)
+            for pool in page:
+                try:
+                    found.append((pool.name, self.driver(pool.name)))
+                except PoolDoesNotExist:  # deleted meanwhile
+                    continue
+            if len(page) < 100:
+                return found
+            marker = page[-1].name
+
+    def built_drivers(self) -> list[DataDriver]:
+        with self._lock:
+            return [driver for _identity, driver in self._drivers.values()]
+
+    def set_clock(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        for driver in self.built_drivers():
+            driver.clock = clock
+
+    def close(self) -> None:
+        with self._lock:
+            drivers, self._drivers = self._drivers, {}
+        for _identity, driver in drivers.values():
+            driver.close()
+
+
+def flavor_of(metadata: dict[str, Any] | None) -> str | None:
+    """The flavor a queue's metadata asks for (``_flavor``), if any."""
+    if not metadata:
+        return None
+    flavor = metadata.get("_flavor")
+    return flavor if isinstance(flavor, str) and flavor else None

@@ -1,0 +1,1 @@
+"""The SQL management store: pools, flavors and the catalog (zaqar.storage.management)."""
