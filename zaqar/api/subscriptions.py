@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from zaqar.api import render
 from zaqar.api.base import Actions
-from zaqar.api.errors import BadRequest
+from zaqar.api.errors import BadRequest, Forbidden, ServiceUnavailable
 from zaqar.api.request import Response, ScopedRequest
 from zaqar.api.validation import MIN_SUBSCRIPTION_TTL
 from zaqar.storage import errors
@@ -28,6 +28,8 @@ MAX_SUBSCRIPTION_TTL = 2 ** 31 - 1
 
 
 class SubscriptionActions(Actions):
+    _trust_issuer: Any = None  # made on the first trust+ subscriber without a trust
+
     def _ttl(self, params: dict[str, Any]) -> int:
         return self.validate.document_int(params, "ttl", self.limits.default_subscription_ttl,
                                           MIN_SUBSCRIPTION_TTL, MAX_SUBSCRIPTION_TTL)
@@ -40,7 +42,7 @@ class SubscriptionActions(Actions):
             subscriber = self.validate.subscriber(req.params.get("subscriber"))
         ttl = self._ttl(req.params)
         options = self.validate.subscription_options(req.params.get("options"))
-        _require_trust(subscriber, options)
+        options = self._with_trust(req, subscriber, options, time.time() + ttl)
         notice = "confirm" if self._confirms(subscriber) else None
         try:
             subscription_id = self.storage.subscriptions.create(
@@ -50,6 +52,37 @@ class SubscriptionActions(Actions):
         # Upstream's Location is the collection's, not the new subscription's.
         return Response(201, {"subscription_id": subscription_id},
                         {"Location": _collection_href(queue)})
+
+    def _with_trust(self, req: ScopedRequest, subscriber: str, options: dict[str, Any],
+                    ends: float) -> dict[str, Any]:
+        """``options`` of a subscription to ``subscriber``; for a ``trust+`` subscriber
+        without ``trust_id``, a copy naming a new trust from the caller to the service's
+        trustee user, ending at ``ends`` (zaqar.notification.trust_issuer). Raises
+        BadRequest with no Keystone caller, Forbidden when Keystone refuses the trust,
+        ServiceUnavailable when it cannot be asked."""
+        trust_id = options.get("trust_id")
+        if (not urlsplit(subscriber).scheme.startswith("trust+")
+                or (isinstance(trust_id, str) and trust_id)):
+            return options
+        caller = req.credentials
+        if caller is None or not caller.token or not caller.user_id or not caller.project_id:
+            raise BadRequest("A trust+ subscriber without options.trust_id needs a caller "
+                             "authenticated by Keystone (its trust is created from the "
+                             "caller's token); give options.trust_id otherwise.")
+        if self._trust_issuer is None:
+            # Imported on first use: keystoneauth is not needed by services without it.
+            from zaqar.notification.trust_issuer import TrustIssuer
+            self._trust_issuer = TrustIssuer(self.conf)
+        from zaqar.notification.trust_issuer import TrustNotCreated
+        try:
+            created = self._trust_issuer.create(caller, ends)
+        except TrustNotCreated as error:
+            if error.refused:
+                raise Forbidden(f"Keystone refused the subscriber's trust: {error.reason}",
+                                "Trust not created") from None
+            raise ServiceUnavailable(f"The subscriber's trust could not be created: "
+                                     f"{error.reason}") from None
+        return {**options, "trust_id": created}
 
     def _document(self, found: Subscription, at: float) -> dict[str, Any]:
         document = render.subscription(found, at)
@@ -113,8 +146,13 @@ class SubscriptionActions(Actions):
             fields["options"] = self.validate.subscription_options(given["options"])
         if "subscriber" in fields or "options" in fields:
             current = self.storage.subscriptions.get(queue, req.project, subscription_id)
-            _require_trust(fields.get("subscriber", current.subscriber),
-                           fields.get("options", current.options))
+            # A ttl is counted from its last setting, at or before now: the trust lasts
+            # at least as long as the subscription.
+            ends = time.time() + fields.get("ttl", current.ttl)
+            options = self._with_trust(req, fields.get("subscriber", current.subscriber),
+                                       fields.get("options", current.options), ends)
+            if options is not fields.get("options", current.options):
+                fields["options"] = options
         self.storage.subscriptions.update(queue, req.project, subscription_id, fields)
         return Response(204, headers={"Location": _item_href(queue, subscription_id)})
 
@@ -136,18 +174,6 @@ class SubscriptionActions(Actions):
         subscription_id = self.validate.resource_id(req.params, "subscription_id")
         self.storage.subscriptions.delete(queue, req.project, subscription_id)
         return Response(204)
-
-
-def _require_trust(subscriber: str, options: dict[str, Any]) -> None:
-    """Raises BadRequest for a ``trust+`` subscriber without ``options.trust_id``:
-    upstream creates the trust on subscribe with the caller's token, which the api layer
-    is not given yet, so the caller creates it (to the service's ``[trustee]`` user)."""
-    if urlsplit(subscriber).scheme.startswith("trust+") and not (
-            isinstance(options.get("trust_id"), str) and options["trust_id"]):
-        raise BadRequest("Not delivered yet: creating the Keystone trust of a trust+ "
-                         "subscriber on subscribe. Create a trust from your user to the "
-                         "service's trustee user (impersonation, your project and roles) "
-                         "and give its id as options.trust_id.")
 
 
 def _collection_href(queue: str) -> str:

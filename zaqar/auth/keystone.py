@@ -45,7 +45,8 @@ def credentials_from_environ(environ: WSGIEnvironment) -> Credentials | None:
     expires = access.expires
     return Credentials(user_id=access.user_id, project_id=access.project_id,
                        roles=frozenset(access.role_names or ()),
-                       expires_at=expires.timestamp() if expires is not None else None)
+                       expires_at=expires.timestamp() if expires is not None else None,
+                       token=environ.get("HTTP_X_AUTH_TOKEN"))
 
 
 def protect(app: WSGIApplication, conf: cfg.ConfigOpts) -> WSGIApplication:

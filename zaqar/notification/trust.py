@@ -62,15 +62,20 @@ class TrustSender:
             return found
 
     def _new_session(self, trust_id: str) -> session.Session:
-        """A session of the [trustee] user scoped to the trust. The plugin is built from
-        the options zaqar.conf.trustee registers (keystoneauth's loading from conf
-        would register them again, differing in being optional here)."""
-        group = self._conf[TRUSTEE]
-        loader: Any = loading.get_plugin_loader(group.auth_type or "password")
-        values = {option.dest: group[option.dest] for option in loader.get_options()
-                  if option.dest in group and group[option.dest] is not None}
-        auth = loader.load_from_options(**{**values, "trust_id": trust_id})
-        verify: bool | str = not group.insecure
-        if group.cafile and verify:
-            verify = group.cafile
-        return session.Session(auth=auth, verify=verify, timeout=group.timeout)
+        return trustee_session(self._conf, trust_id=trust_id)
+
+
+def trustee_session(conf: cfg.ConfigOpts, **plugin_options: Any) -> session.Session:
+    """A session of the [trustee] user (scoped to a trust when ``plugin_options`` name
+    one). The plugin is built from the options zaqar.conf.trustee registers
+    (keystoneauth's loading from conf would register them again, differing in being
+    optional here)."""
+    group = conf[TRUSTEE]
+    loader: Any = loading.get_plugin_loader(group.auth_type or "password")
+    values = {option.dest: group[option.dest] for option in loader.get_options()
+              if option.dest in group and group[option.dest] is not None}
+    auth = loader.load_from_options(**{**values, **plugin_options})
+    verify: bool | str = not group.insecure
+    if group.cafile and verify:
+        verify = group.cafile
+    return session.Session(auth=auth, verify=verify, timeout=group.timeout)
