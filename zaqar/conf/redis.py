@@ -14,7 +14,11 @@ OPTS = [
                     "(sentinel_username and sentinel_password in the query authenticate "
                     "to the sentinels). A unix socket: redis:///path/to/redis.sock, "
                     "redis://:password@/path/to/redis.sock or unix:///path/to/redis.sock. "
-                    "In every form the database may also be given in the query as db=N "
+                    "A Redis Cluster: redis+cluster://[[user]:password@]host1[:port1][,"
+                    "host2[:port2],...] (rediss+cluster:// for TLS), naming some of its "
+                    "nodes (the client learns the others); a cluster has database 0 only "
+                    "and key_prefix may not hold braces there (docs/storage.md, Redis "
+                    "Cluster). In every form the database may also be given in the query as db=N "
                     "(or upstream's dbid=N), and socket_timeout=seconds overrides the "
                     "option below."),
     cfg.StrOpt("key_prefix", default="zaqar",

@@ -4,7 +4,8 @@ A claim is a record in the queue's ``claims`` hash (with the ids it took) plus t
 id and end in each message's state. Creation is one script that takes the oldest free
 messages from the queue's ``free`` set and marks them, so two claimers, in any number of
 processes, never take the same message: Redis runs one script at a time. The same
-script moves dead letters (base.DeadLetter) to their queue.
+script moves dead letters (base.DeadLetter) to their queue (on a cluster, half-way:
+dead_letters.py).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from zaqar.storage import base, errors
-from zaqar.storage.redis import records
+from zaqar.storage.redis import dead_letters, records
 from zaqar.storage.redis.keys import ScopeKeys, scope_member
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ class ClaimController(base.ClaimController):
                dead_letter: base.DeadLetter | None = None) -> base.Claim | None:
         """One script; with ``dead_letter`` it is given the dead-letter queue's keys as
         well (a script may touch only the keys it declares), and moves dead letters
-        there in the same atomic step as the claim."""
+        there in the same atomic step as the claim. On a cluster it puts them in the
+        queue's outbox instead, and they are moved on after it (dead_letters.py)."""
         now = self._driver.clock()
         claim_id = uuid.uuid4().hex
         keys: tuple[str, ...] = self._scope(queue, project)
@@ -38,6 +40,8 @@ class ClaimController(base.ClaimController):
                      dead_letter.queue, scope_member(dead_letter.queue, project),
                      self._driver.keyspace.posts)
         reply = self._driver.scripts.claim_create(keys, now, *args)
+        if self._driver.cluster and dead_letter is not None and dead_letter.queue != queue:
+            dead_letters.move_on(self._driver, queue, project)
         if not reply:
             return None
         return base.Claim(id=claim_id, ttl=ttl, grace=grace, created=now,

@@ -7,7 +7,11 @@ The forms follow upstream Zaqar's ``[drivers:message_store:redis] uri``, plus th
 - ``redis+sentinel://[[user]:password@]host1[:port1][,host2[:port2]...]/master[/db]``, or
   upstream's ``redis://host1[:port1][,host2...]?master=name``: the hosts are sentinels
   (port 26379 unless given), the credentials are the master's;
-- ``redis:///path/to/sock``, ``redis://:password@/path/to/sock``, ``unix:///path/to/sock``.
+- ``redis:///path/to/sock``, ``redis://:password@/path/to/sock``, ``unix:///path/to/sock``;
+- ``redis+cluster://[[user]:password@]host1[:port1][,host2[:port2]...]`` (``rediss+cluster://``
+  for TLS): some nodes of a Redis Cluster, from which the client learns the rest; a
+  cluster has database 0 only. The client is redis-py's :class:`~redis.cluster.RedisCluster`,
+  which routes each command to the master of its keys' hash slot.
 
 Any form may give ``db=N`` (or upstream's ``dbid=N``) and ``socket_timeout=seconds`` in
 its query; sentinels that require authentication take ``sentinel_username`` and
@@ -22,19 +26,25 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import redis
 from oslo_config import cfg
 from redis.backoff import ExponentialBackoff
+from redis.cluster import ClusterNode, RedisCluster
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 REDIS_PORT = 6379
 SENTINEL_PORT = 26379
-_SCHEMES = ("redis", "rediss", "redis+sentinel", "rediss+sentinel", "unix")
+_SCHEMES = ("redis", "rediss", "redis+sentinel", "rediss+sentinel", "redis+cluster",
+            "rediss+cluster", "unix")
+# A client of one server (or a Sentinel's master), or of a Redis Cluster.
+Client = redis.Redis | RedisCluster
 
 
 @dataclass(frozen=True)
 class RedisLocation:
-    """A parsed ``uri``: one server, a unix socket, or the sentinels of a master."""
+    """A parsed ``uri``: one server, a unix socket, the sentinels of a master, or some
+    nodes of a cluster."""
 
-    hosts: tuple[tuple[str, int], ...] = ()  # one server, or the sentinels
+    hosts: tuple[tuple[str, int], ...] = ()  # one server, the sentinels, cluster nodes
+    cluster: bool = False
     socket_path: str | None = None
     master: str | None = None  # set: ``hosts`` are sentinels watching this master
     db: int = 0
@@ -69,6 +79,12 @@ def parse_uri(uri: str) -> RedisLocation:
             raise _invalid(uri, "a unix socket URI needs the socket's path")
         return RedisLocation(socket_path=path, db=query_db or 0, **common)
     segments = [s for s in path.split("/") if s]
+    if scheme.endswith("+cluster"):
+        if "master" in query:
+            raise _invalid(uri, "a cluster has no Sentinel master: leave out master=")
+        if _db(uri, segments, query_db) != 0:
+            raise _invalid(uri, "a Redis Cluster has database 0 only")
+        return RedisLocation(hosts=_hosts(uri, hostlist, REDIS_PORT), cluster=True, **common)
     if scheme.endswith("+sentinel") or "master" in query:
         master = query.get("master") or (segments.pop(0) if segments else None)
         if not master:
@@ -83,8 +99,9 @@ def parse_uri(uri: str) -> RedisLocation:
     return RedisLocation(hosts=hosts, db=_db(uri, segments, query_db), **common)
 
 
-def connect(location: RedisLocation, options: cfg.ConfigOpts.GroupAttr) -> redis.Redis:
-    """A client (with its connection pool) for ``location``; nothing is connected yet.
+def connect(location: RedisLocation, options: cfg.ConfigOpts.GroupAttr) -> Client:
+    """A client (with its connection pool) for ``location``; nothing is connected yet
+    (but for a cluster, see below).
 
     Commands that fail for a lost connection are sent again up to
     ``max_reconnect_attempts`` times, waiting ``reconnect_sleep`` seconds and twice as
@@ -102,6 +119,12 @@ def connect(location: RedisLocation, options: cfg.ConfigOpts.GroupAttr) -> redis
         "socket_timeout": timeout, "socket_connect_timeout": options.socket_connect_timeout,
         "retry": retry, "client_name": "zaqar",
     }
+    if location.cluster:
+        # RedisCluster asks a startup node for the slot map when made: unlike the
+        # other clients it fails at once (ConnectionError) when none answers.
+        del settings["db"]
+        nodes = [ClusterNode(host, port) for host, port in location.hosts]
+        return RedisCluster(startup_nodes=nodes, ssl=location.ssl, **settings)
     if location.master is not None:
         sentinel = Sentinel(list(location.hosts), sentinel_kwargs={
             "socket_timeout": timeout, "socket_connect_timeout": options.socket_connect_timeout,

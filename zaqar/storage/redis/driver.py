@@ -4,6 +4,20 @@ Redis should run with ``maxmemory-policy noeviction``: any other policy may evic
 messages (the volatile ones pick exactly the keys that carry the safety-net expiry).
 Persistence (AOF or RDB) is the deployment's choice; without it a restart loses
 everything.
+
+On a Redis Cluster (``redis+cluster://``) each script touches one scope's hash slot, and
+the global and per-project keys (keys.py) are written by separate commands, in an order
+that a crash between them cannot turn into a lost or unseen message:
+
+- a queue is registered (:meth:`RedisDriver.register_queue`: its metadata field, its
+  name, its scope in ``scopes``) before a post stores anything in it, on every post: a
+  registration cut short is done again by the next one;
+- a queue's messages are deleted before its name and metadata, so a delete cut short
+  leaves an empty queue, never a queue-less one;
+- a scope leaves ``scopes`` (garbage collection) or ``subscribed-scopes`` only after a
+  look at what it holds, which is made again after the removal and puts the member back
+  if a queue or subscription came in the meantime;
+- dead letters move in two steps (dead_letters.py).
 """
 from __future__ import annotations
 
@@ -12,11 +26,12 @@ from collections.abc import Callable
 
 import redis
 from oslo_config import cfg
+from redis.cluster import RedisCluster
 
 from zaqar.storage import base
-from zaqar.storage.redis import connection, records
+from zaqar.storage.redis import connection, dead_letters, records
 from zaqar.storage.redis.claims import ClaimController
-from zaqar.storage.redis.keys import Keyspace, parse_scope_member
+from zaqar.storage.redis.keys import Keyspace, ScopeKeys, parse_scope_member, scope_member
 from zaqar.storage.redis.messages import MessageController
 from zaqar.storage.redis.queues import QueueController
 from zaqar.storage.redis.scripts import Scripts, ThreadClients
@@ -40,9 +55,10 @@ class RedisDriver(base.DataDriver):
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
         options = conf[GROUP]
-        self._clients = ThreadClients(
-            connection.connect(connection.parse_uri(options.uri), options))
-        self.keyspace = Keyspace(options.key_prefix)
+        location = connection.parse_uri(options.uri)
+        self.cluster = location.cluster
+        self.keyspace = Keyspace(options.key_prefix, cluster=location.cluster)
+        self._clients = ThreadClients(connection.connect(location, options))
         self.scripts = Scripts(self._clients)
         self.queues = QueueController(self)
         self.messages = MessageController(self)
@@ -52,14 +68,20 @@ class RedisDriver(base.DataDriver):
     def prepare(self) -> None:
         """Check the server's version and load the scripts. Raises RuntimeError for a
         server older than Redis 5."""
-        version = str(self.client.info("server")["redis_version"])
-        if tuple(int(part) for part in version.split(".")[:2]) < MINIMUM_SERVER:
+        client = self.client
+        if isinstance(client, RedisCluster):  # the oldest of the masters
+            found = client.info("server", target_nodes=RedisCluster.PRIMARIES)
+            version = min((str(info["redis_version"]) for info in found.values()),
+                          key=_version)
+        else:
+            version = str(client.info("server")["redis_version"])
+        if _version(version) < MINIMUM_SERVER:
             raise RuntimeError(f"The Redis driver needs Redis {MINIMUM_SERVER[0]} or later; "
                                f"the server runs {version}.")
         self.scripts.load()
 
     @property
-    def client(self) -> redis.Redis:
+    def client(self) -> connection.Client:
         """The calling thread's client (see :class:`ThreadClients`)."""
         return self._clients.get()
 
@@ -70,7 +92,22 @@ class RedisDriver(base.DataDriver):
             LOG.exception("Storage health check failed")
             return False
 
+    def register_queue(self, name: str, project: str, metadata: str = "{}") -> bool:
+        """Cluster: create the queue (with ``metadata``, JSON) unless it exists, and
+        put its scope in ``scopes``: keys in two slots, one pipelined round trip, not
+        atomic; cut short, the next call completes it. Returns whether it was created.
+        Run before anything is stored in the queue."""
+        keys = self.keyspace.scope(name, project)
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hsetnx(keys.queue_metadata, name, metadata)
+            pipe.zadd(keys.queue_names, {name: 0})
+            pipe.sadd(keys.scopes, scope_member(name, project))
+            created, _, _ = pipe.execute()
+        return bool(created)
+
     def purge_messages(self, queue: str, project: str) -> None:
+        if self.cluster:  # dead letters on their way out are not the queue's to purge
+            dead_letters.move_on(self, queue, project)
         self.client.delete(*self.keyspace.scope(queue, project).of_messages)
 
     def collect_garbage(self) -> int:
@@ -79,6 +116,8 @@ class RedisDriver(base.DataDriver):
         ``_SCOPES_PER_ROUND`` scopes."""
         batch = self.conf.gc.batch_size
         now = self.clock()
+        if self.cluster:
+            return self._collect_on_cluster(now, batch)
         removed = 0
         pending: list[str] = []
         for member in self.client.sscan_iter(self.keyspace.scopes, count=_SCOPES_PER_ROUND):
@@ -97,10 +136,50 @@ class RedisDriver(base.DataDriver):
                     self.scripts.collect_garbage(self.keyspace.scope(queue, project), now,
                                                  batch, queue, member, pipeline=pipe)
                 replies = pipe.execute()
-            removed += sum(int(count) for count, _ in replies)
-            members = [member for member, (_, more) in zip(members, replies, strict=True)
-                       if more]
+            removed += sum(int(reply[0]) for reply in replies)
+            members = [member for member, reply in zip(members, replies, strict=True)
+                       if reply[1]]
         return removed
+
+    def _collect_on_cluster(self, now: float, batch: int) -> int:
+        """One scope at a time (each script on its slot's master); dead letters in an
+        outbox are moved on, and a scope's members of ``subscribed-scopes`` and
+        ``scopes`` go when it holds no subscription (and no queue)."""
+        client, keyspace = self.client, self.keyspace
+        removed = 0
+        for raw in list(client.sscan_iter(keyspace.scopes, count=_SCOPES_PER_ROUND)):
+            member = records.text(raw)
+            queue, project = parse_scope_member(member)
+            keys = keyspace.scope(queue, project)
+            more = 1
+            while more:
+                count, more, subscribed, waiting = (int(part) for part in
+                                                    self.scripts.collect_garbage(
+                                                        keys, now, batch, queue, member))
+                removed += count
+            if waiting:
+                dead_letters.move_on(self, queue, project)
+            if not subscribed:
+                self._forget_scope(keys, member, queue)
+        return removed
+
+    def _forget_scope(self, keys: ScopeKeys, member: str, queue: str) -> None:
+        """Take ``member`` out of ``subscribed-scopes``, and out of ``scopes`` when its
+        queue does not exist; then look again, and put it back where a subscription or
+        the queue came in between. (A subscription's creator adds the member after it
+        too. A queue made in the instant between the two looks stays out of ``scopes``
+        until its next post registers it again; its keys' safety-net expiry holds
+        until then.)"""
+        client = self.client
+        client.srem(keys.subscribed_scopes, member)
+        if client.exists(keys.subscriptions):
+            client.sadd(keys.subscribed_scopes, member)
+            return
+        if client.hexists(keys.queue_metadata, queue):
+            return
+        client.srem(keys.scopes, member)
+        if client.hexists(keys.queue_metadata, queue) or client.exists(keys.subscriptions):
+            client.sadd(keys.scopes, member)
 
     def watch_posts(self, on_post: Callable[[str, str], None]) -> PostWatch:
         """Listen on the ``posts`` channel the post script publishes to (keys.py), on a
@@ -109,5 +188,11 @@ class RedisDriver(base.DataDriver):
                          self.conf[GROUP].reconnect_sleep)
 
     def close(self) -> None:
-        self._clients.shared.connection_pool.disconnect()
-        self._clients.shared.close()
+        shared = self._clients.shared
+        if not isinstance(shared, RedisCluster):
+            shared.connection_pool.disconnect()
+        shared.close()
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".")[:2])

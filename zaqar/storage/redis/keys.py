@@ -52,8 +52,26 @@ One pub/sub channel (not a key):
 - ``P:posts``  the post script PUBLISHes the scope member (``<queue>:<project>``) of
                every batch it stores: what ``RedisDriver.watch_posts`` listens to
 
+Per scope, on a Redis Cluster only (dead letters move between scopes in two steps
+there, see dead_letters.py):
+
+- ``P:dead-letters:<S>``        HASH  source message id -> a dead letter on its way to
+                                      the dead-letter queue (msgpack map: d queue name,
+                                      b body, s state, e expires)
+- ``P:dead-letter-sources:<S>`` ZSET  ``<source queue>:<source id>`` -> when the dead
+                                      letter it became expires: what was moved in already
+
 Every script gets a scope's keys in the order of :class:`ScopeKeys` (scripts/common.lua
 names them the same way), so each declares all the keys it may touch.
+
+On a Redis Cluster a script may only touch keys of one hash slot. There a scope's own
+keys are named ``P:<kind>:{<queue>:<project>}`` and a project's two queue keys
+``P:queues:{@<project>}`` and ``P:queue-metadata:{@<project>}`` (the part in braces is
+the hash tag: it alone picks the slot); ``P:scopes``, ``P:subscribed-scopes`` keep their
+names, each in a slot of its own. Scripts then get the scope's own keys only (the first
+:data:`OWN_KEYS`), and the driver writes the global and per-project keys with separate
+commands (driver.py says in which order and why). ``P:message-ids`` is not read on a
+cluster (a cluster store is new: it has no global counter of old).
 """
 from __future__ import annotations
 
@@ -61,11 +79,10 @@ from typing import NamedTuple
 
 
 class ScopeKeys(NamedTuple):
-    """The keys of one scope, in the order the Lua scripts receive them as KEYS."""
+    """The keys of one scope, in the order the Lua scripts receive them as KEYS: the
+    scope's own first (one hash slot on a cluster), then the global and per-project
+    ones the scripts touch on a single server only (:data:`OWN_KEYS`)."""
 
-    queue_names: str
-    queue_metadata: str
-    scopes: str
     message_ids: str  # the scope's own counter
     messages: str
     bodies: str
@@ -79,6 +96,11 @@ class ScopeKeys(NamedTuple):
     subscriptions: str
     subscribers: str
     subscription_expiries: str
+    dead_letters: str
+    dead_letter_sources: str
+    queue_names: str
+    queue_metadata: str
+    scopes: str
     message_id_floor: str
     subscribed_scopes: str
 
@@ -86,39 +108,61 @@ class ScopeKeys(NamedTuple):
     def of_messages(self) -> tuple[str, ...]:
         """The keys a queue's messages and claims live in (deleted with the queue)."""
         return (self.messages, self.bodies, self.states, self.expiries, self.free,
-                self.delayed, self.claimed, self.claims, self.claim_expiries)
+                self.delayed, self.claimed, self.claims, self.claim_expiries,
+                self.dead_letters, self.dead_letter_sources)
 
     @property
     def of_subscriptions(self) -> tuple[str, ...]:
         return self.subscriptions, self.subscribers, self.subscription_expiries
 
 
-class Keyspace:
-    """Names the keys of one deployment (one ``key_prefix``)."""
+# How many of a scope's keys are its own: what a script gets on a cluster.
+OWN_KEYS = ScopeKeys._fields.index("queue_names")
 
-    def __init__(self, prefix: str) -> None:
+
+class Keyspace:
+    """Names the keys of one deployment (one ``key_prefix``).
+
+    On a cluster (``cluster=True``) a scope's own keys carry the hash tag
+    ``{<queue>:<project>}`` and a project's queue keys ``{@<project>}``, so that each
+    group lives in one hash slot; on a single server the names have no tag (stores
+    written before cluster support keep their keys).
+    """
+
+    def __init__(self, prefix: str, cluster: bool = False) -> None:
+        if cluster and ("{" in prefix or "}" in prefix):
+            raise ValueError(f"The Redis key_prefix {prefix!r} may not hold '{{' or '}}' on "
+                             "a Redis Cluster: they would change the keys' hash slots.")
         self.prefix = prefix
+        self.cluster = cluster
         self.message_id_floor = f"{prefix}:message-ids"
         self.scopes = f"{prefix}:scopes"
         self.subscribed_scopes = f"{prefix}:subscribed-scopes"
         self.posts = f"{prefix}:posts"  # a pub/sub channel
 
     def queue_names(self, project: str) -> str:
-        return f"{self.prefix}:queues:{project}"
+        return f"{self.prefix}:queues:{self._project_tag(project)}"
 
     def queue_metadata(self, project: str) -> str:
-        return f"{self.prefix}:queue-metadata:{project}"
+        return f"{self.prefix}:queue-metadata:{self._project_tag(project)}"
 
     def scope(self, queue: str, project: str) -> ScopeKeys:
+        scope = f"{{{queue}:{project}}}" if self.cluster else f"{queue}:{project}"
+
         def key(kind: str) -> str:
-            return f"{self.prefix}:{kind}:{queue}:{project}"
+            return f"{self.prefix}:{kind}:{scope}"
 
         return ScopeKeys(
-            self.queue_names(project), self.queue_metadata(project), self.scopes,
             key("message-ids"), key("messages"), key("bodies"), key("states"),
             key("expiries"), key("free"), key("delayed"), key("claimed"), key("claims"),
             key("claim-expiries"), key("subscriptions"), key("subscribers"),
-            key("subscription-expiries"), self.message_id_floor, self.subscribed_scopes)
+            key("subscription-expiries"), key("dead-letters"), key("dead-letter-sources"),
+            self.queue_names(project), self.queue_metadata(project), self.scopes,
+            self.message_id_floor, self.subscribed_scopes)
+
+    def _project_tag(self, project: str) -> str:
+        # Never empty: "{}" would hash the whole key, parting the two keys of a project.
+        return f"{{@{project}}}" if self.cluster else project
 
 
 def scope_member(queue: str, project: str) -> str:

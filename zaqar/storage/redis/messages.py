@@ -28,7 +28,8 @@ class MessageController(base.MessageController):
     def post(self, queue: str, project: str, messages: Sequence[base.NewMessage],
              client_id: str) -> list[str]:
         """One script: the queue is created if needed, the batch gets consecutive ids
-        and is announced to :meth:`RedisDriver.watch_posts`.
+        and is announced to :meth:`RedisDriver.watch_posts`. On a cluster the queue is
+        registered first (:meth:`RedisDriver.register_queue`), then the script runs.
 
         The states are packed and the times written here (``repr`` keeps every digit),
         from the ``now`` the script gets: this work is spread over the driver's
@@ -48,6 +49,8 @@ class MessageController(base.MessageController):
                 else jsoncodec.dumps(body)
             per_message += [stored, *kinds[kind]]
         last = now + max(message.ttl for message in messages)
+        if self._driver.cluster:  # the script cannot reach the queue's keys there
+            self._driver.register_queue(queue, project)
         first = int(self._driver.scripts.post(
             self._scope(queue, project), now, queue, scope_member(queue, project),
             self._driver.keyspace.posts, len(messages), repr(last), *per_message))

@@ -18,7 +18,10 @@ class QueueController(base.QueueController):
         self._driver = driver
 
     def create(self, name: str, project: str, metadata: dict[str, Any] | None = None) -> bool:
+        """One MULTI; on a cluster, :meth:`RedisDriver.register_queue`."""
         keys = self._driver.keyspace.scope(name, project)
+        if self._driver.cluster:
+            return self._driver.register_queue(name, project, json.dumps(metadata or {}))
         with self._driver.client.pipeline(transaction=True) as pipe:
             pipe.hsetnx(keys.queue_metadata, name, json.dumps(metadata or {}))
             pipe.zadd(keys.queue_names, {name: 0})
@@ -39,14 +42,23 @@ class QueueController(base.QueueController):
 
     def set_metadata(self, name: str, project: str, metadata: dict[str, Any]) -> None:
         keys = self._driver.keyspace.scope(name, project)
-        if not self._driver.scripts.queue_set_metadata(keys, self._driver.clock(), name,
+        if not self._driver.scripts.queue_set_metadata([keys.queue_metadata],
+                                                       self._driver.clock(), name,
                                                        json.dumps(metadata)):
             raise errors.QueueDoesNotExist(name, project)
 
     def delete(self, name: str, project: str) -> None:
         """Delete the queue, its messages and claims at once (subscriptions stay, as
-        they do on SQL)."""
+        they do on SQL). On a cluster, two MULTIs: the messages first (a delete cut
+        short leaves an empty queue), then the queue's name and metadata."""
         keys = self._driver.keyspace.scope(name, project)
+        if self._driver.cluster:
+            self._driver.purge_messages(name, project)
+            with self._driver.client.pipeline(transaction=True) as pipe:
+                pipe.hdel(keys.queue_metadata, name)
+                pipe.zrem(keys.queue_names, name)
+                pipe.execute()
+            return
         with self._driver.client.pipeline(transaction=True) as pipe:
             pipe.hdel(keys.queue_metadata, name)
             pipe.zrem(keys.queue_names, name)

@@ -5,6 +5,9 @@ Each script in ``scripts/`` runs with ``common.lua`` (and the subscription ones 
 a script's reads and writes form one atomic step across every process using the store.
 Scripts are called by SHA (EVALSHA); one the server does not know (after a restart or a
 failover) is loaded again and the call repeated.
+
+On a Redis Cluster a script runs on the master of its keys' hash slot and may touch that
+slot only: it gets a scope's own keys (keys.py ``OWN_KEYS``), atomic as on one server.
 """
 from __future__ import annotations
 
@@ -15,7 +18,11 @@ from typing import Any
 
 import redis
 from redis.client import Pipeline
+from redis.cluster import RedisCluster
 from redis.commands.core import Script
+
+from zaqar.storage.redis.connection import Client
+from zaqar.storage.redis.keys import OWN_KEYS
 
 _SCRIPTS = resources.files(__package__) / "scripts"
 
@@ -32,13 +39,17 @@ class ThreadClients:
     a lock, deprecation checks) cost about a third of a script call's client-side time.
     Threads here are few and long-lived: gunicorn workers' one thread, the websocket
     server's runner threads. Commands keep the pool's settings (timeouts, retries).
+    A cluster client (a pool per node, thread-safe) is shared as it is.
     """
 
-    def __init__(self, shared: redis.Redis) -> None:
+    def __init__(self, shared: Client) -> None:
         self.shared = shared
+        self.cluster = isinstance(shared, RedisCluster)
         self._local = threading.local()
 
-    def get(self) -> redis.Redis:
+    def get(self) -> Client:
+        if isinstance(self.shared, RedisCluster):
+            return self.shared
         client: redis.Redis | None = getattr(self._local, "client", None)
         if client is None:
             client = redis.Redis(connection_pool=self.shared.connection_pool,
@@ -52,15 +63,18 @@ class LuaScript:
     client, or queued on ``pipeline``; ``now`` comes first in ARGV.
 
     ``repr`` keeps every digit of ``now``; Lua's ``tonumber`` reads it back exactly.
+    On a cluster only the first :data:`OWN_KEYS` keys are sent (the scope's own).
     """
 
     def __init__(self, clients: ThreadClients, source: str) -> None:
         self._clients = clients
         self._script: Script = clients.shared.register_script(source)
+        self._width = OWN_KEYS if clients.cluster else None
         self.source = source
 
     def __call__(self, keys: Sequence[str], now: float, *args: Any,
                  pipeline: Pipeline | None = None) -> Any:
+        keys = keys[:self._width]
         if pipeline is not None:  # redis-py loads the pipeline's scripts before it runs
             return self._script(keys=list(keys), args=[repr(now), *args], client=pipeline)
         client = self._clients.get()
@@ -93,15 +107,22 @@ class Scripts:
         self.claim_get = register("claim_get")
         self.claim_update = register("claim_update")
         self.claim_delete = register("claim_delete")
-        self.queue_set_metadata = register("queue_set_metadata")
+        self.queue_set_metadata = register("queue_set_metadata", "")
         self.stats = register("stats")
         self.collect_garbage = register("collect_garbage")
+        self.dead_letter_accept = register("dead_letter_accept")
         self.subscription_create = register("subscription_create", subscription_common)
         self.subscription_update = register("subscription_update", subscription_common)
         self.subscription_delete = register("subscription_delete", subscription_common)
 
     def load(self) -> None:
-        """SCRIPT LOAD every script (one round trip), so that first calls find them."""
+        """SCRIPT LOAD every script (one round trip; on a cluster, one per script, sent
+        to every master), so that first calls find them."""
+        if isinstance(self._clients.shared, RedisCluster):
+            for value in vars(self).values():
+                if isinstance(value, LuaScript):
+                    self._clients.shared.script_load(value.source)
+            return
         with self._clients.shared.pipeline(transaction=False) as pipe:
             for value in vars(self).values():
                 if isinstance(value, LuaScript):

@@ -23,13 +23,28 @@ class SubscriptionController(base.SubscriptionController):
 
     def create(self, queue: str, project: str, subscriber: str, ttl: int,
                options: dict[str, Any], notice: str | None = None) -> str:
+        """One script; on a cluster the scope is added to ``scopes`` and
+        ``subscribed-scopes`` before it (so that a subscription is never out of the
+        notifier's sight) and again after (garbage collection may have taken it out
+        meanwhile: see RedisDriver._forget_scope)."""
         subscription_id = uuid.uuid4().hex
+        if self._driver.cluster:
+            self._index_scope(queue, project)
         if not self._driver.scripts.subscription_create(
                 self._scope(queue, project), self._driver.clock(), subscription_id,
                 subscriber, ttl, json.dumps(options), notice or "",
                 scope_member(queue, project)):
             raise errors.SubscriptionAlreadyExists(subscriber, queue)
+        if self._driver.cluster:
+            self._index_scope(queue, project)
         return subscription_id
+
+    def _index_scope(self, queue: str, project: str) -> None:
+        keys, member = self._scope(queue, project), scope_member(queue, project)
+        with self._driver.client.pipeline(transaction=False) as pipe:
+            pipe.sadd(keys.scopes, member)
+            pipe.sadd(keys.subscribed_scopes, member)
+            pipe.execute()
 
     def find(self, queue: str, project: str, subscriber: str) -> base.Subscription | None:
         keys = self._scope(queue, project)
@@ -112,7 +127,12 @@ class SubscriptionController(base.SubscriptionController):
                                                  scope_member(queue, project))
 
     def purge(self, queue: str, project: str) -> None:
+        """One MULTI; on a cluster the subscriptions first, then the member."""
         keys = self._scope(queue, project)
+        if self._driver.cluster:
+            self._driver.client.delete(*keys.of_subscriptions)
+            self._driver.client.srem(keys.subscribed_scopes, scope_member(queue, project))
+            return
         with self._driver.client.pipeline(transaction=True) as pipe:
             pipe.delete(*keys.of_subscriptions)
             pipe.srem(keys.subscribed_scopes, scope_member(queue, project))

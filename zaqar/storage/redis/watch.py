@@ -4,6 +4,10 @@ The post script PUBLISHes each batch's scope; this watch hears it on a pub/sub
 connection of its own and calls ``on_post(queue, project)``. Redis pub/sub keeps
 nothing for a subscriber that is away, so announcements made while the watch
 reconnects are lost: the contract (``DataDriver.watch_posts``) allows it.
+
+On a Redis Cluster the post script's PUBLISH (classic, not sharded, pub/sub) reaches
+every node over the cluster bus; the watch subscribes on the node redis-py picks for
+the channel's slot, so it hears the posts stored on every master.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import redis
 
 from zaqar.storage import base
 from zaqar.storage.redis import records
+from zaqar.storage.redis.connection import Client
 from zaqar.storage.redis.keys import parse_scope_member
 
 LOG = logging.getLogger(__name__)
@@ -41,7 +46,7 @@ class PostWatch(base.Watch):
     ``backoff`` seconds, then twice as long after each failure up to :data:`MAX_BACKOFF`.
     """
 
-    def __init__(self, client: redis.Redis, channel: str,
+    def __init__(self, client: Client, channel: str,
                  on_post: Callable[[str, str], None], backoff: float) -> None:
         self._client = client
         self._channel = channel

@@ -1,4 +1,5 @@
-"""Redis URIs: one server, Sentinel (both spellings), unix sockets; errors that help."""
+"""Redis URIs: one server, Sentinel (both spellings), unix sockets, Redis Cluster; errors
+that help."""
 import pytest
 from redis.sentinel import SentinelConnectionPool
 
@@ -52,7 +53,22 @@ def test_a_unix_socket(uri):
         ("/var/run/redis.sock", 5, ())
 
 
+@pytest.mark.parametrize(("uri", "expected"), [
+    ("redis+cluster://n1:7000,n2:7001,[::1]",
+     RedisLocation(hosts=(("n1", 7000), ("n2", 7001), ("::1", 6379)), cluster=True)),
+    ("rediss+cluster://zaqar:pw@n1:7000/0?socket_timeout=2",
+     RedisLocation(hosts=(("n1", 7000),), cluster=True, username="zaqar", password="pw",
+                   ssl=True, socket_timeout=2.0)),
+])
+def test_cluster_nodes(uri, expected):
+    assert parse_uri(uri) == expected
+
+
 @pytest.mark.parametrize(("uri", "complaint"), [
+    ("redis+cluster://n1:7000/1", "database 0 only"),
+    ("redis+cluster://n1:7000?db=2", "database 0 only"),
+    ("redis+cluster://n1:7000?master=m", "no Sentinel master"),
+    ("redis+cluster://n1:7000,:7001", "host name is missing"),
     ("http://example.com", "scheme"),
     ("redis://s1,s2", "master"),
     ("redis+sentinel://s1,s2", "master"),

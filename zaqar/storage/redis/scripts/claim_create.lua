@@ -1,23 +1,56 @@
 -- Claim up to `limit` free messages, oldest first.
 -- ARGV: now, claim id, ttl, grace, limit; with a dead-letter queue (storage.base.DeadLetter)
 --       also its max claims, its TTL ('' for none), its name, its scope member and the
---       posts channel, and KEYS holds its scope's keys after the queue's own (19 to 36).
+--       posts channel, and KEYS holds its scope's keys after the queue's own (21 to 40).
 -- Free messages claimed max claims times already move to the dead-letter queue here,
 -- in the same script as the claim: never in both queues, never in neither. They do
--- not count against the limit.
+-- not count against the limit. On a Redis Cluster the dead-letter queue's keys are in
+-- another hash slot: KEYS holds the queue's own keys only, and dead letters go to its
+-- DEAD_LETTERS outbox instead, in the same script; the driver moves them on
+-- (dead_letters.py).
 -- Returns {} when none is free; else the claim's id, state, body of each (flat), states
 -- as updated: claimed, living at least until the claim ends plus the grace.
 local claim_id, ttl, grace = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local limit = tonumber(ARGV[5])
 local max_claims = tonumber(ARGV[6])
 
--- Move messages (taken out of FREE already, states decoded) to the dead-letter queue:
--- new ids there, free, claim counts kept, living its TTL (or their own) from now.
+local dead_ttl, dead_queue = tonumber(ARGV[7]), ARGV[8]
+
+-- A dead letter's state in the dead-letter queue: free, claim count kept, living its
+-- TTL (or its own) from now.
+local function dead_letter_state(old)
+    local expires = NOW + (dead_ttl or math.floor(old.e - old.c + 0.5))
+    return {c = NOW, e = expires, v = 0, k = old.k, n = old.n, h = old.h}
+end
+
+-- Cluster: dead letters (out of FREE already, states decoded) into the outbox, keyed
+-- by their id here, and out of the queue.
+local function stash_dead_letters(dead, dead_states)
+    local bodies = redis.call('HMGET', BODIES, unpack(dead))
+    local stashed, last = {}, NOW
+    for i, old in ipairs(dead_states) do
+        local state = dead_letter_state(old)
+        if state.e > last then last = state.e end
+        stashed[2 * i - 1] = dead[i]
+        stashed[2 * i] = cmsgpack.pack({d = dead_queue, b = bodies[i],
+                                        s = cmsgpack.pack(state), e = state.e})
+    end
+    call_in_pieces('HSET', DEAD_LETTERS, stashed, 2)
+    remove_messages(dead)
+    keep_keys_alive({DEAD_LETTERS}, last)
+end
+
+-- Move messages (taken out of FREE already, states decoded) to the dead-letter queue,
+-- under new ids there.
 local function move_dead_letters(dead, dead_states)
-    local D_NAMES, D_METADATA, D_SCOPES, D_IDS = KEYS[19], KEYS[20], KEYS[21], KEYS[22]
-    local D_MESSAGES, D_BODIES, D_STATES, D_EXPIRIES = KEYS[23], KEYS[24], KEYS[25], KEYS[26]
-    local D_FREE, D_FLOOR = KEYS[27], KEYS[35]
-    local dead_ttl, name, member, channel = tonumber(ARGV[7]), ARGV[8], ARGV[9], ARGV[10]
+    if KEYS[SCOPE_WIDTH + 1] == nil then return stash_dead_letters(dead, dead_states) end
+    local function dead_key(index) return KEYS[SCOPE_WIDTH + index] end
+    local D_IDS, D_MESSAGES, D_BODIES, D_STATES = dead_key(1), dead_key(2), dead_key(3),
+        dead_key(4)
+    local D_EXPIRIES, D_FREE = dead_key(5), dead_key(6)
+    local D_NAMES, D_METADATA, D_SCOPES, D_FLOOR = dead_key(16), dead_key(17), dead_key(18),
+        dead_key(19)
+    local name, member, channel = dead_queue, ARGV[9], ARGV[10]
     if redis.call('HSETNX', D_METADATA, name, '{}') == 1 then
         redis.call('ZADD', D_NAMES, 0, name)
         redis.call('SADD', D_SCOPES, member)
@@ -34,9 +67,9 @@ local function move_dead_letters(dead, dead_states)
     local last = NOW
     for i, old in ipairs(dead_states) do
         local id = string.format('%d', first + i - 1)
-        local expires = NOW + (dead_ttl or math.floor(old.e - old.c + 0.5))
+        local state = dead_letter_state(old)
+        local expires = state.e
         if expires > last then last = expires end
-        local state = {c = NOW, e = expires, v = 0, k = old.k, n = old.n, h = old.h}
         states[2 * i - 1], states[2 * i] = id, cmsgpack.pack(state)
         stored[2 * i - 1], stored[2 * i] = id, bodies[i]
         ordered[2 * i - 1], ordered[2 * i] = id, id

@@ -1,7 +1,10 @@
 -- Remove a scope's expired messages, claims and subscriptions, up to `batch` of each.
 -- ARGV: now, batch, queue name, scope member.
--- Returns {removed, more}: more is 1 when a batch was full (run again).
--- A scope with neither a queue nor subscriptions leaves SCOPES.
+-- Returns {removed, more, subscribed, dead letters}: more is 1 when a batch was full
+-- (run again); subscribed is 1 while the scope holds subscriptions; dead letters counts
+-- those waiting in DEAD_LETTERS (a cluster's; the driver moves them on).
+-- A scope with neither a queue nor subscriptions leaves SCOPES (on a cluster, where
+-- SCOPES is nil here, the driver sees to that).
 local batch, queue, scope = tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local removed, more = 0, 0
 
@@ -28,11 +31,14 @@ for _, id in ipairs(expired(SUBSCRIPTION_EXPIRIES)) do
     redis.call('ZREM', SUBSCRIPTION_EXPIRIES, id)
 end
 
-if redis.call('EXISTS', SUBSCRIPTIONS) == 0 then
-    redis.call('SREM', SUBSCRIBED_SCOPES, scope)
+-- Dead letters moved in long enough ago (see dead_letters.py for why the margin).
+redis.call('ZREMRANGEBYSCORE', DEAD_LETTER_SOURCES, '-inf', NOW - SAFETY_MARGIN)
+
+local subscribed = redis.call('EXISTS', SUBSCRIPTIONS)
+if SCOPES then
+    if subscribed == 0 then redis.call('SREM', SUBSCRIBED_SCOPES, scope) end
+    if subscribed == 0 and redis.call('HEXISTS', QUEUE_METADATA, queue) == 0 then
+        redis.call('SREM', SCOPES, scope)
+    end
 end
-if redis.call('HEXISTS', QUEUE_METADATA, queue) == 0
-        and redis.call('EXISTS', SUBSCRIPTIONS) == 0 then
-    redis.call('SREM', SCOPES, scope)
-end
-return {removed, more}
+return {removed, more, subscribed, redis.call('HLEN', DEAD_LETTERS)}

@@ -1,6 +1,7 @@
 -- Prepended to every script (zaqar/storage/redis/scripts.py).
 --
--- KEYS: one scope's keys, in the order of zaqar/storage/redis/keys.py ScopeKeys.
+-- KEYS: one scope's keys, in the order of zaqar/storage/redis/keys.py ScopeKeys (on a
+-- Redis Cluster, its own keys only).
 -- ARGV[1]: "now", from the driver's clock: every expiry decision is made against it,
 -- never against the Redis server's clock.
 --
@@ -16,12 +17,16 @@
 --   k  client id of the poster
 --   ci claim id, ce claim end (absent when never claimed or released)
 --   n  times claimed      h  checksum (absent when none)
-local QUEUE_NAMES, QUEUE_METADATA, SCOPES, MESSAGE_IDS = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local MESSAGES, BODIES, STATES, EXPIRIES = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local FREE, DELAYED, CLAIMED = KEYS[9], KEYS[10], KEYS[11]
-local CLAIMS, CLAIM_EXPIRIES = KEYS[12], KEYS[13]
-local SUBSCRIPTIONS, SUBSCRIBERS, SUBSCRIPTION_EXPIRIES = KEYS[14], KEYS[15], KEYS[16]
-local MESSAGE_ID_FLOOR, SUBSCRIBED_SCOPES = KEYS[17], KEYS[18]
+local MESSAGE_IDS, MESSAGES, BODIES, STATES = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local EXPIRIES, FREE, DELAYED, CLAIMED = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local CLAIMS, CLAIM_EXPIRIES = KEYS[9], KEYS[10]
+local SUBSCRIPTIONS, SUBSCRIBERS, SUBSCRIPTION_EXPIRIES = KEYS[11], KEYS[12], KEYS[13]
+local DEAD_LETTERS, DEAD_LETTER_SOURCES = KEYS[14], KEYS[15]
+-- The global and per-project keys: nil on a Redis Cluster, where a script gets the
+-- scope's own keys only (one hash slot) and the driver writes these itself.
+local QUEUE_NAMES, QUEUE_METADATA, SCOPES = KEYS[16], KEYS[17], KEYS[18]
+local MESSAGE_ID_FLOOR, SUBSCRIBED_SCOPES = KEYS[19], KEYS[20]
+local SCOPE_WIDTH = 20  -- keys per scope on a single server (a second scope follows)
 
 local NOW = tonumber(ARGV[1])
 local AFTER_NOW = '(' .. ARGV[1]

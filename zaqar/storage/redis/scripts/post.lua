@@ -11,7 +11,8 @@
 local queue, scope, posts_channel = ARGV[2], ARGV[3], ARGV[4]
 local count, last = tonumber(ARGV[5]), tonumber(ARGV[6])
 
-if redis.call('HSETNX', QUEUE_METADATA, queue, '{}') == 1 then
+-- On a cluster (QUEUE_METADATA nil) the driver has created the queue before.
+if QUEUE_METADATA and redis.call('HSETNX', QUEUE_METADATA, queue, '{}') == 1 then
     redis.call('ZADD', QUEUE_NAMES, 0, queue)
     -- A queue that exists is in SCOPES already: whatever creates one adds it, and
     -- garbage collection takes out only scopes without a queue.
@@ -19,7 +20,7 @@ if redis.call('HSETNX', QUEUE_METADATA, queue, '{}') == 1 then
 end
 
 local newest = redis.call('INCRBY', MESSAGE_IDS, count)
-if newest == count then
+if newest == count and MESSAGE_ID_FLOOR then
     -- The scope's first post: go on from the floor (keys.py), where there is one.
     local floor = tonumber(redis.call('GET', MESSAGE_ID_FLOOR) or '0')
     if floor > 0 then newest = redis.call('INCRBY', MESSAGE_IDS, floor) end

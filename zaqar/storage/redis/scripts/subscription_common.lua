@@ -29,7 +29,8 @@ local function forget_subscription(id, subscription)
     end
     redis.call('HDEL', SUBSCRIPTIONS, id)
     redis.call('ZREM', SUBSCRIPTION_EXPIRIES, id)
-    if redis.call('EXISTS', SUBSCRIPTIONS) == 0 then
+    -- On a cluster (no SUBSCRIBED_SCOPES) garbage collection takes the member out.
+    if SUBSCRIBED_SCOPES and redis.call('EXISTS', SUBSCRIPTIONS) == 0 then
         redis.call('SREM', SUBSCRIBED_SCOPES, SCOPE_MEMBER)
     end
 end

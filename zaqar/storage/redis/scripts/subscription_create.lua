@@ -9,7 +9,9 @@ redis.call('HSET', SUBSCRIPTIONS, id, cmsgpack.pack(
     {s = subscriber, t = ttl, c = NOW, e = NOW + ttl, o = options, ok = false,
      dc = redis.call('GET', MESSAGE_IDS) or nil, dn = optional(ARGV[6])}))
 redis.call('ZADD', SUBSCRIPTION_EXPIRIES, NOW + ttl, id)
-redis.call('SADD', SCOPES, SCOPE_MEMBER)
-redis.call('SADD', SUBSCRIBED_SCOPES, SCOPE_MEMBER)
+if SCOPES then  -- on a cluster the driver adds them, before and after
+    redis.call('SADD', SCOPES, SCOPE_MEMBER)
+    redis.call('SADD', SUBSCRIBED_SCOPES, SCOPE_MEMBER)
+end
 keep_subscriptions_alive()
 return 1
