@@ -337,6 +337,27 @@ class SubscriptionController(abc.ABC):
     def purge(self, queue: str, project: str) -> None:
         """Delete every subscription of a queue."""
 
+    @abc.abstractmethod
+    def acquire_delivery_lease(self, queue: str, project: str, subscription_id: str,
+                               holder: str, seconds: float) -> bool:
+        """Hold the subscription's delivery lease for ``holder`` until ``seconds`` from
+        now (the driver's clock), so that of several notifiers on one store only one
+        delivers to it at a time.
+
+        Taken when nobody holds it or its holder's time is up; renewed (a new end,
+        ``seconds`` from now) when ``holder`` holds it already. Returns True when
+        ``holder`` holds it on return, False when another holder does. Atomic: of
+        holders racing for a free lease exactly one gets it. Raises
+        SubscriptionDoesNotExist for a missing or expired subscription.
+        """
+
+    @abc.abstractmethod
+    def release_delivery_lease(self, queue: str, project: str, subscription_id: str,
+                               holder: str) -> None:
+        """Give the delivery lease up, if ``holder`` holds it (its time up or not): it is
+        then free at once. Nothing happens when another holder or nobody holds it, or
+        the subscription is gone."""
+
 
 class Watch(abc.ABC):
     """A running watch of an engine's post announcements (:meth:`DataDriver.watch_posts`)."""

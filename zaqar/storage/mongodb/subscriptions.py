@@ -77,6 +77,25 @@ class SubscriptionController(base.SubscriptionController):
         if result.matched_count == 0:
             raise errors.SubscriptionDoesNotExist(subscription_id)
 
+    def acquire_delivery_lease(self, queue: str, project: str, subscription_id: str,
+                               holder: str, seconds: float) -> bool:
+        """One conditional update of the subscription's document (atomic on it): the
+        lease is its ``lh`` (holder) and ``le`` (end) fields."""
+        now = self._driver.clock()
+        result = self._driver.db[d.SUBSCRIPTIONS].update_one(
+            {"_id": subscription_id, **self._scope(queue, project, now),
+             "$or": [{"lh": None}, {"lh": holder}, {"le": {"$lte": now}}]},
+            {"$set": {"lh": holder, "le": now + seconds}})
+        if result.matched_count == 0:
+            self.get(queue, project, subscription_id)  # raises for a missing one
+        return result.matched_count == 1
+
+    def release_delivery_lease(self, queue: str, project: str, subscription_id: str,
+                               holder: str) -> None:
+        self._driver.db[d.SUBSCRIPTIONS].update_one(
+            {"_id": subscription_id, "p": project, "q": queue, "lh": holder},
+            {"$unset": {"lh": "", "le": ""}})
+
     def list(self, queue: str, project: str, marker: str | None = None,
              limit: int = 10) -> builtins.list[base.Subscription]:
         query = self._scope(queue, project, self._driver.clock())

@@ -265,3 +265,15 @@ class SubscriptionController(_Routed, base.SubscriptionController):
         driver = self._found(queue, project)
         if driver is not None:
             driver.subscriptions.purge(queue, project)
+
+    def acquire_delivery_lease(self, queue: str, project: str, subscription_id: str,
+                               holder: str, seconds: float) -> bool:
+        return self._existing(queue, project, subscription_id).subscriptions \
+            .acquire_delivery_lease(queue, project, subscription_id, holder, seconds)
+
+    def release_delivery_lease(self, queue: str, project: str, subscription_id: str,
+                               holder: str) -> None:
+        driver = self._found(queue, project)
+        if driver is not None:
+            driver.subscriptions.release_delivery_lease(queue, project, subscription_id,
+                                                        holder)

@@ -32,10 +32,10 @@ from zaqar.storage import base
 from zaqar.storage.redis import connection, dead_letters, records
 from zaqar.storage.redis.claims import ClaimController
 from zaqar.storage.redis.keys import Keyspace, ScopeKeys, parse_scope_member, scope_member
+from zaqar.storage.redis.leases import SubscriptionController
 from zaqar.storage.redis.messages import MessageController
 from zaqar.storage.redis.queues import QueueController
 from zaqar.storage.redis.scripts import Scripts, ThreadClients
-from zaqar.storage.redis.subscriptions import SubscriptionController
 from zaqar.storage.redis.watch import PostWatch
 
 LOG = logging.getLogger(__name__)

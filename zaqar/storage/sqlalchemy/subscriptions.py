@@ -117,6 +117,30 @@ class SubscriptionController(base.SubscriptionController):
         return _to_subscription(row)
 
     @retry_on_deadlock
+    def acquire_delivery_lease(self, queue: str, project: str, subscription_id: str,
+                               holder: str, seconds: float) -> bool:
+        """One conditional UPDATE: the row lock makes racing holders take turns, and
+        each sees the holder the previous one wrote."""
+        at = self._driver.clock()
+        with self._driver.write() as conn:
+            taken = conn.execute(t.subscriptions.update().where(
+                s.id == subscription_id, self._scope(queue, project, at),
+                sa.or_(s.lease_holder.is_(None), s.lease_holder == holder,
+                       s.lease_expires <= at))
+                .values(lease_holder=holder, lease_expires=at + seconds)).rowcount
+        if not taken:
+            self.get(queue, project, subscription_id)  # raises for a missing one
+        return bool(taken)
+
+    @retry_on_deadlock
+    def release_delivery_lease(self, queue: str, project: str, subscription_id: str,
+                               holder: str) -> None:
+        with self._driver.write() as conn:
+            conn.execute(t.subscriptions.update().where(
+                s.id == subscription_id, s.project == project, s.source == queue,
+                s.lease_holder == holder).values(lease_holder=None, lease_expires=None))
+
+    @retry_on_deadlock
     def update(self, queue: str, project: str, subscription_id: str,
                fields: dict[str, Any]) -> None:
         at = self._driver.clock()

@@ -13,6 +13,7 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 # Message bodies reach 256 KiB; MySQL's TEXT stops at 64 KiB.
 LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 Time: sa.Double[float] = sa.Double()
+LEASE_HOLDER_LENGTH = 128
 
 _MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB"}
 
@@ -99,6 +100,10 @@ subscriptions = sa.Table(
     sa.Column("delivery_cursor", sa.String(32), nullable=True),
     sa.Column("delivery_notice", sa.String(16), nullable=True),
     sa.Column("delivery_record", sa.Text, nullable=True),
+    # The delivery lease (SubscriptionController.acquire_delivery_lease): which notifier
+    # delivers to it, until when.
+    sa.Column("lease_holder", sa.String(LEASE_HOLDER_LENGTH), nullable=True),
+    sa.Column("lease_expires", Time, nullable=True),
     sa.UniqueConstraint("project", "source", "subscriber_digest",
                         name="uq_subscriptions_subscriber"),
     sa.Index("ix_subscriptions_expires", "expires"),
