@@ -18,6 +18,8 @@ Redis deletes the keys under the prefix.
 """
 import abc
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -30,10 +32,14 @@ import redis
 import sqlalchemy as sa
 
 from zaqar import conf as zaqar_conf
+from zaqar.conf import management as management_conf
+from zaqar.storage import load_management_driver
 from zaqar.storage.base import DataDriver
+from zaqar.storage.management import Pool
 from zaqar.storage.mongodb import documents as mongodb_documents
 from zaqar.storage.redis import connection
 from zaqar.storage.sqlalchemy import tables
+from zaqar.storage.sqlalchemy.management import tables as management_tables
 
 # Names this test session's private schema, database or key prefix.
 SESSION = f"zaqar_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
@@ -326,6 +332,63 @@ class MongoEngine(Engine):
         return pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=2000)
 
 
+class PooledEngine(Engine):
+    """The pooled driver (zaqar.storage.pooling) over a management store in a SQLite
+    file and two pools of weight 1: a SQLite file (``sqlite``) and the Redis of
+    ``REDIS`` under a key prefix of the session's (``redis``). Queues land on both."""
+
+    POOLS = ("sqlite", "redis")
+
+    @property
+    def directory(self) -> str:
+        return os.path.join(tempfile.gettempdir(), f"{SESSION}-pooled")
+
+    def management_uri(self) -> str:
+        return "sqlite:///" + os.path.join(self.directory, "management.sqlite3")
+
+    def pools(self) -> list[Pool]:
+        return [Pool("sqlite", "sqlite:///" + os.path.join(self.directory, "pool.sqlite3"), 1),
+                Pool("redis", REDIS.uri or "", 1, options={"key_prefix": f"{SESSION}:pool"})]
+
+    def conf_groups(self) -> dict[str, dict[str, Any]]:
+        return {"DEFAULT": {"pooling": True},
+                management_conf.GROUP: {"uri": self.management_uri()}}
+
+    def check_reachable(self) -> None:
+        REDIS.check_reachable()
+
+    @contextmanager
+    def scratch_namespace(self) -> Iterator[None]:
+        """The session's directory (the SQLite files); the pool's Redis keys are under
+        the session's prefix, which REDIS deletes."""
+        try:
+            yield
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def start_empty(self) -> None:
+        """A new management store with the two pools registered, and empty pools."""
+        shutil.rmtree(self.directory, ignore_errors=True)
+        os.makedirs(self.directory)
+        conf = zaqar_conf.new_conf(default_config_files=[], overrides={
+            "DEFAULT": {"data_dir": self.directory},
+            management_conf.GROUP: {"uri": self.management_uri()}})
+        management = load_management_driver(conf)
+        management.prepare()
+        for pool in self.pools():
+            management.pools.create(pool)
+        management.close()
+        REDIS.start_empty()
+
+    def reset(self, driver: DataDriver) -> None:
+        """Empties both pools and the catalog; the pools stay registered."""
+        SQL_ENGINES[0].reset(driver.catalog.driver("sqlite"))
+        _delete_session_keys(driver.catalog.driver("redis").client)
+        with driver.management.engine.begin() as conn:
+            conn.execute(management_tables.catalogue.delete())
+        driver.catalog.forget_cached()
+
+
 SQL_ENGINES: tuple[Engine, ...] = (
     SqlEngine("sqlite", "ZAQAR_TEST_SQLITE_URI", None),  # None: a fresh file per session
     SqlEngine("postgresql", "ZAQAR_TEST_POSTGRESQL_URI",
@@ -335,7 +398,8 @@ SQL_ENGINES: tuple[Engine, ...] = (
 REDIS = RedisEngine("redis", "ZAQAR_TEST_REDIS_URI", "redis://127.0.0.1:6379/15")
 REDIS_CLUSTER = RedisClusterEngine("redis-cluster", "ZAQAR_TEST_REDIS_CLUSTER_URI", None)
 MONGODB = MongoEngine("mongodb", "ZAQAR_TEST_MONGODB_URI", None)
-ENGINES: tuple[Engine, ...] = (*SQL_ENGINES, REDIS, REDIS_CLUSTER, MONGODB)
+POOLED = PooledEngine("pooled", "ZAQAR_TEST_POOLED_URI", None)
+ENGINES: tuple[Engine, ...] = (*SQL_ENGINES, REDIS, REDIS_CLUSTER, MONGODB, POOLED)
 
 
 def by_name(name: str) -> Engine:

@@ -11,6 +11,7 @@ from tests.storage.test_contract import CLIENT, P
 from zaqar.api.encryption import BodyCipher, Unreadable
 from zaqar.storage.base import DeadLetter, NewMessage
 from zaqar.storage.mongodb import documents
+from zaqar.storage.pooling import PooledDriver
 from zaqar.storage.sqlalchemy.driver import SqlDriver
 
 SECRET = "correct horse battery staple"
@@ -34,8 +35,16 @@ def engine_of(driver) -> str:
         else "redis"
 
 
+def pool_of(driver, queue):
+    """The driver that holds the queue: its pool's, under the pooled driver."""
+    if isinstance(driver, PooledDriver):
+        return driver.catalog.driver(driver.catalog.lookup(queue, P))
+    return driver
+
+
 def raw_bodies(driver, queue="q") -> dict[str, str]:
     """Message id -> body exactly as the engine holds it."""
+    driver = pool_of(driver, queue)
     if engine_of(driver) == "mongodb":
         found = driver.db[documents.MESSAGES].find({"s": documents.scope(queue, P)})
         return {str(doc["seq"]): doc["b"] for doc in found}
@@ -50,6 +59,7 @@ def raw_bodies(driver, queue="q") -> dict[str, str]:
 
 
 def set_raw_body(driver, message_id, text, queue="q") -> None:
+    driver = pool_of(driver, queue)
     if engine_of(driver) == "mongodb":
         driver.db[documents.MESSAGES].update_one(
             {"s": documents.scope(queue, P), "seq": int(message_id)}, {"$set": {"b": text}})

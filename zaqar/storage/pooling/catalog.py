@@ -92,11 +92,12 @@ class Catalog:
         self.management.catalog.move(queue, project, pool)
         self._remember(queue, project, pool)
 
-    def forget(self, queue: str, project: str) -> None:
-        """Remove the queue's placement (the queue was deleted)."""
-        self.management.catalog.delete(queue, project)
+    def forget_cached(self) -> None:
+        """Drop every cached placement and pool definition (the catalog was changed
+        behind this process's back: tests that empty it)."""
         with self._lock:
-            self._placements.pop((queue, project), None)
+            self._placements.clear()
+            self._pools.clear()
 
     def _remember(self, queue: str, project: str, pool: str) -> None:
         with self._lock:

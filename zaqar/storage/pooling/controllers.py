@@ -80,11 +80,11 @@ class QueueController(_Routed, base.QueueController):
             driver.subscriptions.purge(name, project)
 
     def delete(self, name: str, project: str) -> None:
+        """The placement stays: made again, the queue is on the same pool, which then
+        never hands out its former message ids again (the contract's promise)."""
         driver = self._found(name, project)
-        if driver is None:
-            return
-        driver.queues.delete(name, project)
-        self._catalog.forget(name, project)
+        if driver is not None:
+            driver.queues.delete(name, project)
 
     def list(self, project: str, marker: str | None = None, limit: int = 10,
              detailed: bool = False) -> list[base.QueueEntry]:
@@ -102,8 +102,8 @@ class QueueController(_Routed, base.QueueController):
         return builtins.list(itertools.islice(merged, limit))
 
     def count(self, project: str) -> int:
-        """Queues placed in the project (the catalog's count)."""
-        return self._catalog.management.catalog.project_count(project)
+        """The pools' counts added up (the catalog also places deleted queues)."""
+        return sum(driver.queues.count(project) for _name, driver in self._catalog.all_drivers())
 
     def stats(self, name: str, project: str) -> base.QueueStats:
         driver = self._found(name, project)

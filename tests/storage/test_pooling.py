@@ -1,0 +1,293 @@
+"""Pooling (zaqar.storage.pooling): where queues are placed, how calls find them, and the
+pools' drivers built from URIs.
+
+The whole storage contract also runs on the pooled driver (the ``pooled`` engine of
+tests/engines.py: a SQLite pool and a Redis pool); these tests cover what is particular
+to pooling, on SQLite pools in the test's directory unless said otherwise.
+"""
+import math
+import random
+from collections import Counter
+
+import pytest
+
+from tests import engines
+from tests.conftest import make_conf
+from tests.storage.test_contract import CLIENT, Clock, P
+from zaqar.storage import load_driver
+from zaqar.storage.base import DeadLetter, NewMessage, topic_project
+from zaqar.storage.management import Flavor, FlavorDoesNotExist, NoPoolFound, Pool
+from zaqar.storage.pooling import InvalidPool, PooledDriver, check_pool_uri, pool_conf
+from zaqar.storage.pooling.uris import driver_name
+
+
+@pytest.fixture
+def conf(tmp_path):
+    return make_conf(tmp_path, DEFAULT={"pooling": True})
+
+
+@pytest.fixture
+def pooled(conf, tmp_path):
+    driver = PooledDriver(conf, rng=random.Random(20261201))
+    driver.prepare()
+    yield driver
+    driver.close()
+
+
+def add_pool(driver, tmp_path, name, weight=1, flavor=None):
+    driver.management.pools.create(Pool(name, f"sqlite:///{tmp_path}/{name}.sqlite3", weight))
+    if flavor is not None:
+        names = [p.name for p in driver.management.pools.of_flavor(flavor)]
+        driver.management.pools.set_flavor([*names, name], flavor)
+
+
+def post(driver, queue, project=P, n=1):
+    return driver.messages.post(queue, project, [NewMessage(body={"n": i}, ttl=300)
+                                                 for i in range(n)], CLIENT)
+
+
+# -- placement --------------------------------------------------------------------------
+
+def test_placement_follows_the_weights(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "light", weight=1)
+    add_pool(pooled, tmp_path, "heavy", weight=3)
+    add_pool(pooled, tmp_path, "off", weight=0)
+    for index in range(1000):
+        pooled.catalog.place(f"q{index}", P)
+    placed = Counter(pool for _queue, pool in pooled.management.catalog.list(P))
+    # Binomial(1000, 1/4): 250 expected, sigma 13.7; 4.5 sigma either way never flakes.
+    sigma = math.sqrt(1000 * 0.25 * 0.75)
+    assert abs(placed["light"] - 250) < 4.5 * sigma
+    assert placed["light"] + placed["heavy"] == 1000
+    assert placed["off"] == 0
+
+
+def test_no_pool_taking_queues_is_no_pool_found(pooled, tmp_path):
+    with pytest.raises(NoPoolFound, match="none is registered"):
+        pooled.queues.create("q", P)
+    with pytest.raises(NoPoolFound):
+        post(pooled, "lazy")
+    add_pool(pooled, tmp_path, "off", weight=0)
+    with pytest.raises(NoPoolFound):
+        pooled.queues.create("q", P)
+    assert pooled.management.catalog.list(P) == []
+
+
+def test_a_flavored_queue_lands_only_on_its_flavors_pools(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "plain")
+    add_pool(pooled, tmp_path, "gold1", flavor="gold")
+    add_pool(pooled, tmp_path, "gold2", flavor="gold")
+    pooled.management.flavors.create(Flavor("gold", P))
+    for index in range(40):
+        pooled.queues.create(f"g{index}", P, {"_flavor": "gold"})
+        pooled.queues.create(f"p{index}", P)
+    placed = dict(pooled.management.catalog.list(P))
+    assert {placed[f"g{i}"] for i in range(40)} == {"gold1", "gold2"}
+    assert {placed[f"p{i}"] for i in range(40)} == {"plain"}
+    assert pooled.queues.get_metadata("g3", P) == {"_flavor": "gold"}
+
+
+def test_a_flavor_the_project_does_not_have_is_refused(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "gold1", flavor="gold")
+    pooled.management.flavors.create(Flavor("gold", "project-b"))
+    with pytest.raises(FlavorDoesNotExist):
+        pooled.queues.create("q", P, {"_flavor": "gold"})
+    assert pooled.management.catalog.lookup("q", P) is None
+
+
+def test_changing_the_flavor_moves_the_queue_to_that_flavors_pool(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "plain")
+    add_pool(pooled, tmp_path, "gold1", flavor="gold")
+    pooled.management.flavors.create(Flavor("gold", P))
+    pooled.queues.create("q", P, {"a": 1})
+    assert pooled.catalog.lookup("q", P) == "plain"
+    pooled.queues.set_metadata("q", P, {"a": 2, "_flavor": "gold"})
+    assert pooled.management.catalog.lookup("q", P) == "gold1"
+    assert pooled.queues.get_metadata("q", P) == {"a": 2, "_flavor": "gold"}
+    assert not pooled.catalog.driver("plain").queues.exists("q", P)
+    assert [entry.name for entry in pooled.queues.list(P)] == ["q"]
+
+
+def test_reads_of_a_queue_never_placed_place_nothing(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    assert not pooled.queues.exists("q", P)
+    assert pooled.queues.stats("q", P).total == 0
+    assert pooled.messages.list("q", P, CLIENT) == []
+    assert pooled.claims.create("q", P, 60, 60, 10) is None
+    assert pooled.subscriptions.list("q", P) == []
+    pooled.queues.delete("q", P)
+    pooled.purge_messages("q", P)
+    assert pooled.management.catalog.list(P) == []
+
+
+def test_a_first_post_places_the_queue(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    assert post(pooled, "lazy", n=2) == ["1", "2"]
+    assert pooled.management.catalog.lookup("lazy", P) == "a"
+    assert pooled.catalog.driver("a").queues.exists("lazy", P)
+
+
+def test_topics_are_placed_in_their_own_project(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    pooled.queues.create("alerts", topic_project(P))
+    assert pooled.management.catalog.list(topic_project(P)) == [("alerts", "a")]
+    assert pooled.management.catalog.list(P) == []
+    assert not pooled.queues.exists("alerts", P)
+
+
+# -- routing ----------------------------------------------------------------------------
+
+def test_queue_list_merges_the_pools_by_name_with_markers(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    add_pool(pooled, tmp_path, "b")
+    names = [f"q{index:02d}" for index in range(30)]
+    for name in names:
+        pooled.queues.create(name, P, {"n": name})
+    assert len(set(pool for _q, pool in pooled.management.catalog.list(P))) == 2
+    seen, marker = [], None
+    while page := pooled.queues.list(P, marker=marker, limit=7, detailed=True):
+        assert all(entry.metadata == {"n": entry.name} for entry in page)
+        seen += [entry.name for entry in page]
+        marker = page[-1].name
+    assert seen == names
+    assert pooled.queues.count(P) == 30
+
+
+def test_a_deleted_queue_made_again_stays_on_its_pool(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    post(pooled, "q", n=2)
+    pooled.queues.delete("q", P)
+    add_pool(pooled, tmp_path, "b", weight=100)
+    assert post(pooled, "q") == ["3"]  # not "1": ids are never handed out twice
+    assert pooled.management.catalog.lookup("q", P) == "a"
+    assert pooled.queues.count(P) == 1
+
+
+def test_subscriptions_of_every_pool_are_listed_by_id(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    add_pool(pooled, tmp_path, "b")
+    for index in range(12):
+        pooled.subscriptions.create(f"q{index}", P, f"http://example.com/{index}", 600, {})
+    assert len(set(pool for _q, pool in pooled.management.catalog.list(P))) == 2
+    first = pooled.subscriptions.list_all(limit=5)
+    rest = pooled.subscriptions.list_all(marker=first[-1].id, limit=100)
+    ids = [s.id for s in first + rest]
+    assert len(ids) == 12 and ids == sorted(ids)
+
+
+def test_the_clock_reaches_every_pools_driver(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    add_pool(pooled, tmp_path, "b")
+    clock = Clock()
+    pooled.clock = clock
+    for name in ("q1", "q2", "q3", "q4"):
+        post(pooled, name)
+    assert all(driver.clock is clock for _name, driver in pooled.catalog.all_drivers())
+    clock.advance(301)
+    assert all(pooled.messages.list(name, P, CLIENT, echo=True) == []
+               for name in ("q1", "q2", "q3", "q4"))
+    assert pooled.collect_garbage() == 4
+
+
+def test_a_dead_letter_queue_on_another_pool_gets_the_messages(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    post(pooled, "orders", n=2)
+    pooled.management.pools.update("a", weight=0)
+    add_pool(pooled, tmp_path, "b")
+    pooled.queues.create("failed", P)
+    assert pooled.catalog.lookup("failed", P) == "b"
+    dead_letter = DeadLetter("failed", max_claims=1)
+    claim = pooled.claims.create("orders", P, 60, 60, 10, dead_letter)
+    pooled.claims.delete("orders", P, claim.id)
+    assert pooled.claims.create("orders", P, 60, 60, 10, dead_letter) is None
+    moved = pooled.messages.list("failed", P, CLIENT, echo=True)
+    assert [message.body for message in moved] == [{"n": 0}, {"n": 1}]
+    assert pooled.queues.stats("orders", P).total == 0
+    assert [entry.name for entry in pooled.queues.list(P)] == ["failed", "orders"]
+
+
+def test_a_dead_letter_queue_not_placed_goes_to_the_claimed_queues_pool(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    add_pool(pooled, tmp_path, "b")
+    post(pooled, "orders")
+    source = pooled.catalog.lookup("orders", P)
+    dead_letter = DeadLetter("failed", max_claims=1)
+    pooled.claims.delete("orders", P, pooled.claims.create("orders", P, 60, 60, 1).id)
+    assert pooled.claims.create("orders", P, 60, 60, 1, dead_letter) is None
+    assert pooled.catalog.lookup("failed", P) == source
+    assert pooled.messages.list("failed", P, CLIENT, echo=True)[0].claim_count == 1
+
+
+def test_placements_outlive_the_process(conf, tmp_path):
+    first = load_driver(conf)
+    assert isinstance(first, PooledDriver)
+    first.prepare()
+    add_pool(first, tmp_path, "a")
+    add_pool(first, tmp_path, "b")
+    for index in range(10):
+        post(first, f"q{index}")
+    placed = first.management.catalog.list(P)
+    first.close()
+    again = load_driver(conf)
+    assert again.management.catalog.list(P) == placed
+    assert all(again.queues.stats(f"q{index}", P).total == 1 for index in range(10))
+    again.close()
+
+
+# -- the pooled engine of the contract suite -----------------------------------------
+
+@pytest.mark.parametrize("engine", ["pooled"], indirect=True)
+def test_the_contract_suites_queues_land_on_both_pools(driver):
+    for index in range(20):
+        driver.queues.create(f"q{index}", P)
+    placed = dict(driver.management.catalog.list(P))
+    assert set(placed.values()) == set(engines.PooledEngine.POOLS)
+    for name, pool in placed.items():
+        assert driver.catalog.driver(pool).queues.exists(name, P)
+    assert driver_name(driver.management.pools.get("redis").uri) == "redis"
+
+
+# -- drivers from URIs --------------------------------------------------------------------
+
+@pytest.mark.parametrize(("uri", "name"), [
+    ("sqlite:////tmp/x.db", "sqlalchemy"),
+    ("postgresql+psycopg://u@h/db", "sqlalchemy"),
+    ("mysql+pymysql://root@h/db", "sqlalchemy"),
+    ("mariadb://root@h/db", "sqlalchemy"),
+    ("redis://h:6379/0", "redis"),
+    ("rediss://h:6379/0", "redis"),
+    ("redis+sentinel://s1,s2/master", "redis"),
+    ("redis+cluster://h1:7000,h2:7001", "redis"),
+    ("mongodb://h1,h2/?replicaSet=rs0", "mongodb"),
+    ("mongodb+srv://cluster.example.com", "mongodb"),
+])
+def test_the_scheme_picks_the_driver(uri, name):
+    assert driver_name(uri) == name
+
+
+def test_a_pools_conf_is_the_services_with_the_pools_uri_and_options(conf):
+    pool = pool_conf(conf, "redis://127.0.0.1:6379/3", {"key_prefix": "eu"})
+    assert pool.drivers.message_store == "redis"
+    assert pool["drivers:message_store:redis"].uri == "redis://127.0.0.1:6379/3"
+    assert pool["drivers:message_store:redis"].key_prefix == "eu"
+    assert pool.data_dir == conf.data_dir
+    assert not pool.pooling
+
+
+@pytest.mark.parametrize(("uri", "options", "fragment"), [
+    ("ftp://h/x", {}, "scheme 'ftp' names no storage driver"),
+    ("redis://127.0.0.1:6379/0", {"pool_size": 3}, "'pool_size' is not an option of the redis"),
+    ("redis://127.0.0.1:6379/0", {"socket_timeout": "soon"}, "'socket_timeout': 'soon' is not"),
+])
+def test_bad_pool_uris_and_options_are_named(conf, uri, options, fragment):
+    with pytest.raises(InvalidPool, match=fragment):
+        pool_conf(conf, uri, options)
+    assert fragment in check_pool_uri(conf, uri, options)
+
+
+def test_check_pool_uri_connects(conf, tmp_path):
+    engines.REDIS.check_reachable()
+    assert check_pool_uri(conf, f"sqlite:///{tmp_path}/pool.sqlite3", {}) is None
+    assert check_pool_uri(conf, engines.REDIS.uri, {"key_prefix": engines.SESSION}) is None
+    assert check_pool_uri(conf, "redis://127.0.0.1:1/0", {}) \
+        == "cannot connect to redis://127.0.0.1:1/0"
