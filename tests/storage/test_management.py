@@ -235,3 +235,13 @@ def test_migrations_build_exactly_the_table_definitions(store):
             table.to_metadata(drifted)
         drifted.tables["pools"].c.weight.nullable = True
         assert compare_metadata(context, drifted) != []  # the comparison does compare
+
+
+def test_the_queues_on_a_pool_page_by_project_and_name(store):
+    store.pools.create(pool("p1"))
+    store.pools.create(pool("p2"))
+    for project, queue in (("b", "q1"), ("a", "q2"), ("a", "q1"), ("c", "q0")):
+        store.catalog.insert(queue, project, "p1")
+    store.catalog.insert("x", "a", "p2")
+    assert store.catalog.on_pool("p1", limit=2) == [("a", "q1"), ("a", "q2")]
+    assert store.catalog.on_pool("p1", marker=("a", "q2")) == [("b", "q1"), ("c", "q0")]

@@ -16,7 +16,7 @@ from tests.conftest import make_conf
 from tests.storage.test_contract import CLIENT, Clock, P
 from zaqar.storage import load_driver
 from zaqar.storage.base import DeadLetter, NewMessage, topic_project
-from zaqar.storage.management import Flavor, FlavorDoesNotExist, NoPoolFound, Pool
+from zaqar.storage.management import Flavor, NoPoolFound, Pool, PoolInUse, QueueFlavorDoesNotExist
 from zaqar.storage.pooling import InvalidPool, PooledDriver, check_pool_uri, pool_conf
 from zaqar.storage.pooling.uris import driver_name
 
@@ -90,7 +90,7 @@ def test_a_flavored_queue_lands_only_on_its_flavors_pools(pooled, tmp_path):
 def test_a_flavor_the_project_does_not_have_is_refused(pooled, tmp_path):
     add_pool(pooled, tmp_path, "gold1", flavor="gold")
     pooled.management.flavors.create(Flavor("gold", "project-b"))
-    with pytest.raises(FlavorDoesNotExist):
+    with pytest.raises(QueueFlavorDoesNotExist, match="must name a flavor of its project"):
         pooled.queues.create("q", P, {"_flavor": "gold"})
     assert pooled.management.catalog.lookup("q", P) is None
 
@@ -291,3 +291,18 @@ def test_check_pool_uri_connects(conf, tmp_path):
     assert check_pool_uri(conf, engines.REDIS.uri, {"key_prefix": engines.SESSION}) is None
     assert check_pool_uri(conf, "redis://127.0.0.1:1/0", {}) \
         == "cannot connect to redis://127.0.0.1:1/0"
+
+
+def test_releasing_a_pool_forgets_its_deleted_queues_so_it_can_be_deleted(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    for name in ("kept", "gone1", "gone2"):
+        post(pooled, name)
+    pooled.queues.delete("gone1", P)
+    pooled.queues.delete("gone2", P)
+    with pytest.raises(PoolInUse):
+        pooled.management.pools.delete("a")
+    assert pooled.release_pool("a") == 2
+    assert pooled.management.catalog.list(P) == [("kept", "a")]
+    pooled.queues.delete("kept", P)
+    assert pooled.release_pool("a") == 1
+    pooled.management.pools.delete("a")

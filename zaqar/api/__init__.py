@@ -23,6 +23,7 @@ from zaqar.api.subscriptions import SubscriptionActions
 from zaqar.api.topics import TopicActions
 from zaqar.api.validation import Validator
 from zaqar.storage import errors as storage_errors
+from zaqar.storage import management
 from zaqar.storage.base import DataDriver
 from zaqar.storage.management import ManagementDriver
 
@@ -44,6 +45,10 @@ _STORAGE_ERRORS: tuple[tuple[type[storage_errors.StorageError], type[errors.ApiE
     (storage_errors.SubscriptionAlreadyExists, errors.Conflict, "Subscription already exists"),
     (storage_errors.StorageUnavailable, errors.ServiceUnavailable,
      "Service temporarily unavailable"),
+    # Pooling: a queue's _flavor naming no flavor of its project is bad input (400, as
+    # upstream); no pool taking new queues is 503 (upstream: "could not be created").
+    (management.QueueFlavorDoesNotExist, errors.BadRequest, "Invalid API request"),
+    (management.NoPoolFound, errors.ServiceUnavailable, "Service temporarily unavailable"),
 )
 
 

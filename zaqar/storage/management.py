@@ -59,6 +59,15 @@ class FlavorDoesNotExist(DoesNotExist):
         super().__init__(f"Flavor {name!r} does not exist.")
 
 
+class QueueFlavorDoesNotExist(FlavorDoesNotExist):
+    """A queue's ``_flavor`` names a flavor its project does not have: bad input of the
+    queue's (upstream answers 400), not a missing flavor resource."""
+
+    def __init__(self, name: str) -> None:
+        StorageError.__init__(self, f"Flavor {name!r} does not exist; a queue's _flavor "
+                                    f"must name a flavor of its project.")
+
+
 class NoPoolFound(StorageError):
     """No pool can take a new queue (none registered, all of weight 0, or none of the
     queue's flavor)."""
@@ -148,6 +157,12 @@ class CatalogController(abc.ABC):
              limit: int | None = None) -> builtins.list[tuple[str, str]]:
         """(queue, pool) of the queues placed in the project, by queue name, those after
         ``marker`` (up to ``limit``; None: all)."""
+
+    @abc.abstractmethod
+    def on_pool(self, pool: str, marker: tuple[str, str] | None = None,
+                limit: int = 100) -> builtins.list[tuple[str, str]]:
+        """(project, queue) of the queues placed on the pool, in that order, those
+        after ``marker``."""
 
     @abc.abstractmethod
     def count(self, pool: str) -> int:

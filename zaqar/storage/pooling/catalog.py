@@ -13,7 +13,14 @@ from oslo_config import cfg
 
 from zaqar.conf import management as management_conf
 from zaqar.storage.base import DataDriver, owner_project
-from zaqar.storage.management import ManagementDriver, NoPoolFound, Pool, PoolDoesNotExist
+from zaqar.storage.management import (
+    FlavorDoesNotExist,
+    ManagementDriver,
+    NoPoolFound,
+    Pool,
+    PoolDoesNotExist,
+    QueueFlavorDoesNotExist,
+)
 from zaqar.storage.pooling.uris import driver_for_pool
 
 LOG = logging.getLogger(__name__)
@@ -80,7 +87,10 @@ class Catalog:
         """A pool for a new queue of ``project`` (weighted at random). Raises
         FlavorDoesNotExist, NoPoolFound."""
         if flavor is not None:
-            self.management.flavors.get(flavor, owner_project(project)[0])
+            try:
+                self.management.flavors.get(flavor, owner_project(project)[0])
+            except FlavorDoesNotExist as error:
+                raise QueueFlavorDoesNotExist(flavor) from error
         chosen = choose_weighted(self.management.pools.of_flavor(flavor), self._rng)
         if chosen is None:
             where = f"of flavor {flavor!r}" if flavor is not None else "of no flavor"

@@ -80,6 +80,23 @@ class PooledDriver(base.DataDriver):
                 LOG.exception("Garbage collection of pool %r failed", name)
         return removed
 
+    def release_pool(self, name: str) -> int:
+        """Forget the placements on pool ``name`` of queues deleted since (a deleted
+        queue keeps its placement, so that made again it never reuses a message id),
+        so that a pool emptied of queues can be deleted. Returns how many were
+        forgotten. Raises PoolDoesNotExist."""
+        driver = self.catalog.driver(name)
+        forgotten = 0
+        marker: tuple[str, str] | None = None
+        while page := self.management.catalog.on_pool(name, marker):
+            for project, queue in page:
+                if not driver.queues.exists(queue, project):
+                    self.management.catalog.delete(queue, project)
+                    forgotten += 1
+            marker = page[-1]
+        self.catalog.forget_cached()
+        return forgotten
+
     def watch_posts(self, on_post: Callable[[str, str], None]) -> base.Watch | None:
         """A watch of every registered pool; None (callers poll) when there is none or
         one of them cannot announce posts. Pools registered afterwards are not watched

@@ -281,6 +281,17 @@ class CatalogController(m.CatalogController):
         with self._driver.read() as conn:
             return [(row.queue, row.pool) for row in conn.execute(query)]
 
+    def on_pool(self, pool: str, marker: tuple[str, str] | None = None,
+                limit: int = 100) -> builtins.list[tuple[str, str]]:
+        c = t.catalogue.c
+        query = (sa.select(c.project, c.queue).where(c.pool == pool)
+                 .order_by(c.project, c.queue).limit(limit))
+        if marker is not None:
+            query = query.where(sa.or_(c.project > marker[0],
+                                       sa.and_(c.project == marker[0], c.queue > marker[1])))
+        with self._driver.read() as conn:
+            return [(row.project, row.queue) for row in conn.execute(query)]
+
     def count(self, pool: str) -> int:
         with self._driver.read() as conn:
             return conn.scalar(sa.select(sa.func.count()).select_from(t.catalogue)
