@@ -1,0 +1,120 @@
+"""zaqar-server with pooling: queues spread over a SQLite pool and a Redis pool through
+the catalog, over REST; the placements survive a restart.
+
+Pools are registered in the management store directly (the SQLite file the servers are
+configured with), as an operator's tool would.
+"""
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import engines
+from tests.conftest import make_conf
+from tests.functional.conftest import Rest, running_server
+from zaqar.conf import management as management_conf
+from zaqar.storage import load_management_driver
+from zaqar.storage.management import Flavor, ManagementDriver, Pool
+from zaqar.storage.pooling import driver_for_pool
+
+
+@pytest.fixture
+def management_uri(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/management.sqlite3"
+
+
+@pytest.fixture
+def management(tmp_path: Path, management_uri: str) -> Iterator[ManagementDriver]:
+    engines.REDIS.check_reachable()
+    conf = make_conf(tmp_path, **{management_conf.GROUP: {"uri": management_uri}})
+    store = load_management_driver(conf)
+    store.prepare()
+    yield store
+    store.close()
+
+
+def pooling_override(management_uri: str) -> str:
+    return ("[DEFAULT]\npooling = true\nadmin_mode = true\n"
+            f"[drivers:management_store:sqlalchemy]\nuri = {management_uri}\n"
+            "catalog_cache_ttl = 0\n")
+
+
+def register_pools(management: ManagementDriver, tmp_path: Path) -> dict[str, Pool]:
+    pools = {"sqlite": Pool("sqlite", f"sqlite:///{tmp_path}/pool.sqlite3", 1),
+             "redis": Pool("redis", engines.REDIS.uri or "", 1,
+                           options={"key_prefix": f"{engines.SESSION}:functional"})}
+    for pool in pools.values():
+        management.pools.create(pool)
+    return pools
+
+
+def test_queues_land_on_each_pool_and_keep_their_place_after_a_restart(
+        tmp_path, management, management_uri):
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    override = pooling_override(management_uri)
+    with running_server(tmp_path / "first", override) as server:
+        rest = Rest(server.url)
+        refused = rest.put("/v2/queues/early", json={})
+        assert refused.status_code == 503
+        assert "No storage pool of no flavor takes new queues" in \
+            refused.json()["description"]
+
+        pools = register_pools(management, tmp_path)
+        placed: dict[str, str] = {}
+        # Weights 1 and 1: both pools are used long before 200 queues (2^-199 odds).
+        while set(placed.values()) != set(pools) and len(placed) < 200:
+            name = f"q{len(placed)}"
+            assert rest.put(f"/v2/queues/{name}", json={"n": name}).status_code == 201
+            placed[name] = management.catalog.lookup(name, rest.project)
+        assert set(placed.values()) == set(pools)
+
+        for name in placed:
+            posted = rest.post(f"/v2/queues/{name}/messages",
+                               json={"messages": [{"body": {"queue": name}, "ttl": 600}]})
+            assert posted.status_code == 201, posted.text
+        one_per_pool = {pool: name for name, pool in placed.items()}
+        for pool, name in one_per_pool.items():
+            claimed = rest.post(f"/v2/queues/{name}/claims", json={"ttl": 60, "grace": 60})
+            assert claimed.status_code == 201, claimed.text
+            assert [m["body"] for m in claimed.json()["messages"]] == [{"queue": name}]
+            # The message is in that pool's store, claimed there.
+            driver = driver_for_pool(make_conf(tmp_path), pools[pool].uri, pools[pool].options)
+            assert driver.queues.stats(name, rest.project).claimed == 1
+            driver.close()
+        lazy = rest.post("/v2/queues/lazy/messages", json={"messages": [{"body": 1}]})
+        assert lazy.status_code == 201
+        assert management.catalog.lookup("lazy", rest.project) in pools
+
+        listed: list[str] = []
+        while page := rest.get("/v2/queues", params={
+                "limit": 20, **({"marker": listed[-1]} if listed else {})}).json()["queues"]:
+            listed += [queue["name"] for queue in page]
+        assert listed == sorted([*placed, "lazy"])
+
+    catalog_before = management.catalog.list(rest.project)
+    with running_server(tmp_path / "second", override) as server:
+        again = Rest(server.url, rest.project)
+        for name in placed:
+            stats = again.get(f"/v2/queues/{name}/stats").json()["messages"]
+            assert stats["total"] == 1
+        assert management.catalog.list(rest.project) == catalog_before
+
+
+def test_a_flavored_queue_lands_on_the_flavors_pool(tmp_path, management, management_uri):
+    (tmp_path / "server").mkdir()
+    pools = register_pools(management, tmp_path)
+    management.pools.set_flavor(["redis"], "fast")
+    with running_server(tmp_path / "server", pooling_override(management_uri)) as server:
+        rest = Rest(server.url)
+        unknown = rest.put("/v2/queues/q", json={"_flavor": "fast"})
+        assert unknown.status_code == 400
+        assert "must name a flavor of its project" in unknown.json()["description"]
+        management.flavors.create(Flavor("fast", rest.project))
+        for index in range(10):
+            assert rest.put(f"/v2/queues/f{index}", json={"_flavor": "fast"}).status_code == 201
+            assert rest.put(f"/v2/queues/p{index}", json={}).status_code == 201
+        placed = dict(management.catalog.list(rest.project))
+        assert {placed[f"f{i}"] for i in range(10)} == {"redis"}
+        assert {placed[f"p{i}"] for i in range(10)} == {"sqlite"}
+        assert set(pools) == {"redis", "sqlite"}
