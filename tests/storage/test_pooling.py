@@ -306,3 +306,18 @@ def test_releasing_a_pool_forgets_its_deleted_queues_so_it_can_be_deleted(pooled
     pooled.queues.delete("kept", P)
     assert pooled.release_pool("a") == 1
     pooled.management.pools.delete("a")
+
+
+def test_a_pool_that_is_away_leaves_the_others_working(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    pooled.subscriptions.create("q", P, "http://example.com/hook", 600, {})
+    pooled.management.pools.create(Pool("away", "redis://127.0.0.1:1/0", 0, options={
+        "max_reconnect_attempts": 0, "socket_connect_timeout": 0.5}))
+    pooled.prepare()
+    assert pooled.collect_garbage() == 0
+    assert [s.subscriber for s in pooled.subscriptions.list_all()] == ["http://example.com/hook"]
+    assert not pooled.is_alive()
+    assert pooled.watch_posts(lambda _queue, _project: None) is None
+    pooled.management.catalog.insert("stranded", P, "away")
+    with pytest.raises(pooled.transient_errors):
+        post(pooled, "stranded")

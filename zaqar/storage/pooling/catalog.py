@@ -151,8 +151,10 @@ class Catalog:
             stale.close()
         return driver
 
-    def all_drivers(self) -> list[tuple[str, DataDriver]]:
-        """(name, driver) of every registered pool, by name."""
+    def all_drivers(self, skip_unavailable: bool = False) -> list[tuple[str, DataDriver]]:
+        """(name, driver) of every registered pool, by name. A pool whose driver cannot
+        be built or prepared (its store is away) raises its engine's error, or with
+        ``skip_unavailable`` is logged and left out."""
         found: list[tuple[str, DataDriver]] = []
         marker: str | None = None
         while True:
@@ -162,6 +164,11 @@ class Catalog:
                     found.append((pool.name, self.driver(pool.name)))
                 except PoolDoesNotExist:  # deleted meanwhile
                     continue
+                except Exception:
+                    if not skip_unavailable:
+                        raise
+                    LOG.warning("Pool %r is unavailable; left out until it answers",
+                                pool.name, exc_info=True)
             if len(page) < 100:
                 return found
             marker = page[-1].name

@@ -221,9 +221,10 @@ class SubscriptionController(_Routed, base.SubscriptionController):
 
     def list_all(self, marker: str | None = None,
                  limit: int = 100) -> builtins.list[base.Subscription]:
-        """Every pool's, merged by id (ids are random UUIDs: no two pools share one)."""
+        """Every pool's, merged by id (ids are random UUIDs: no two pools share one);
+        those of a pool that is away are left out (the notifier delivers the others)."""
         pages = [driver.subscriptions.list_all(marker, limit)
-                 for _name, driver in self._catalog.all_drivers()]
+                 for _name, driver in self._catalog.all_drivers(skip_unavailable=True)]
         merged = heapq.merge(*pages, key=lambda subscription: subscription.id)
         return builtins.list(itertools.islice(merged, limit))
 

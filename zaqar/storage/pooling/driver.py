@@ -54,9 +54,10 @@ class PooledDriver(base.DataDriver):
         self.catalog.set_clock(clock)
 
     def prepare(self) -> None:
-        """The management store's schema, then every registered pool's."""
+        """The management store's schema, then every registered pool's (a pool away
+        now is prepared when first used)."""
         self.management.prepare()
-        self.catalog.all_drivers()
+        self.catalog.all_drivers(skip_unavailable=True)
 
     def is_alive(self) -> bool:
         try:
@@ -73,7 +74,7 @@ class PooledDriver(base.DataDriver):
 
     def collect_garbage(self) -> int:
         removed = 0
-        for name, driver in self.catalog.all_drivers():
+        for name, driver in self.catalog.all_drivers(skip_unavailable=True):
             try:
                 removed += driver.collect_garbage()
             except Exception:  # one pool away must not stop the others' collection
@@ -102,7 +103,12 @@ class PooledDriver(base.DataDriver):
         one of them cannot announce posts. Pools registered afterwards are not watched
         by it."""
         watches: list[base.Watch] = []
-        for _name, driver in self.catalog.all_drivers():
+        try:
+            pools = self.catalog.all_drivers()
+        except Exception:  # a pool away: callers poll
+            LOG.warning("Not watching posts: a pool is unavailable", exc_info=True)
+            return None
+        for _name, driver in pools:
             watch = driver.watch_posts(on_post)
             if watch is None:
                 for started in watches:
