@@ -47,6 +47,7 @@ def move_on(driver: RedisDriver, queue: str, project: str) -> int:
         by_queue[letter[b"d"].decode()].append((source_id, letter))
     stored = 0
     for dead_queue, letters in by_queue.items():
+        letters.sort(key=lambda item: int(item[0]))  # the source's order (post order)
         driver.register_queue(dead_queue, project)  # exists before it holds anything
         args: list[Any] = []
         for source_id, letter in letters:

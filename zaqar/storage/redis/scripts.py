@@ -74,7 +74,8 @@ class LuaScript:
 
     def __call__(self, keys: Sequence[str], now: float, *args: Any,
                  pipeline: Pipeline | None = None) -> Any:
-        keys = keys[:self._width]
+        if self._width is not None:
+            keys = keys[:self._width]
         if pipeline is not None:  # redis-py loads the pipeline's scripts before it runs
             return self._script(keys=list(keys), args=[repr(now), *args], client=pipeline)
         client = self._clients.get()
