@@ -7,6 +7,7 @@ to pooling, on SQLite pools in the test's directory unless said otherwise.
 """
 import math
 import random
+import time
 from collections import Counter
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from tests import engines
 from tests.conftest import make_conf
 from tests.storage.test_contract import CLIENT, Clock, P
+from zaqar.cmd import gc
 from zaqar.storage import load_driver
 from zaqar.storage.base import DeadLetter, NewMessage, topic_project
 from zaqar.storage.management import Flavor, NoPoolFound, Pool, PoolInUse, QueueFlavorDoesNotExist
@@ -321,3 +323,16 @@ def test_a_pool_that_is_away_leaves_the_others_working(pooled, tmp_path):
     pooled.management.catalog.insert("stranded", P, "away")
     with pytest.raises(pooled.transient_errors):
         post(pooled, "stranded")
+
+
+def test_zaqar_gc_collects_every_pool(pooled, tmp_path, capsys):
+    add_pool(pooled, tmp_path, "a")
+    add_pool(pooled, tmp_path, "b")
+    pooled.clock = lambda: time.time() - 1000  # posted long ago: expired by now
+    for name in ("q1", "q2", "q3", "q4"):
+        post(pooled, name)
+    assert len(set(pool for _q, pool in pooled.management.catalog.list(P))) == 2
+    config = tmp_path / "gc.conf"
+    config.write_text(f"[DEFAULT]\ndata_dir = {tmp_path}\npooling = true\n")
+    gc.main(["--config-file", str(config)])
+    assert "zaqar-gc: removed 4 expired rows" in capsys.readouterr().out

@@ -141,7 +141,10 @@ def spawner_main() -> None:
     die_with_parent(int(os.environ.get(_MASTER_PID, "0")) or os.getppid())
     server.setup_logging()
     _set_title("spawner")
-    driver_class(server.parse_config(argv))  # imports the storage driver's modules
+    config = server.parse_config(argv)
+    driver_class(config)  # imports the storage driver's modules
+    if config.pooling:  # and the pooled driver's, which loads the pools' drivers
+        import zaqar.storage.pooling  # noqa: F401
     if os.read(go_fd, 1) != b"1":  # the master ended before its storage was ready
         sys.exit(0)
     os.close(go_fd)

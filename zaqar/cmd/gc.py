@@ -14,7 +14,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         config = conf.new_conf(sys.argv[1:] if argv is None else argv)
     except cfg.Error as error:
         sys.exit(f"zaqar-gc: {error}")
-    storage = load_driver(config)
+    try:
+        storage = load_driver(config)  # with pooling: every pool's
+    except RuntimeError as error:
+        sys.exit(f"zaqar-gc: {error}")
     started = time.monotonic()
     removed = storage.collect_garbage()
     storage.close()
