@@ -88,6 +88,11 @@ def test_pool_list_pages_by_name_and_filters_by_flavor(store):
     assert [p.name for p in store.pools.of_flavor(None)] == ["a", "c"]
 
 
+def test_weights_up_to_upstreams_bound_are_kept(store):
+    store.pools.create(pool("p1", 2**32 - 1))
+    assert store.pools.get("p1").weight == 2**32 - 1
+
+
 def test_pool_update_changes_only_the_fields_given(store):
     store.pools.create(pool("p1", 2, options={"key_prefix": "x"}))
     store.pools.update("p1", weight=5)

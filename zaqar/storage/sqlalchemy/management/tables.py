@@ -19,7 +19,7 @@ pools = sa.Table(
     "pools", metadata,
     sa.Column("name", sa.String(NAME_LENGTH), primary_key=True),
     sa.Column("uri", sa.String(URI_LENGTH), nullable=False),
-    sa.Column("weight", sa.Integer(), nullable=False),
+    sa.Column("weight", sa.BigInteger(), nullable=False),
     sa.Column("flavor", sa.String(NAME_LENGTH), nullable=True),
     sa.Column("options", JsonText, nullable=False),
     sa.UniqueConstraint("uri", name="uq_pools_uri"),

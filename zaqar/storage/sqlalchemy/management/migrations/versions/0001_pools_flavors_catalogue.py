@@ -25,7 +25,7 @@ def upgrade() -> None:
         "pools",
         sa.Column("name", sa.String(64), primary_key=True),
         sa.Column("uri", sa.String(512), nullable=False),
-        sa.Column("weight", sa.Integer(), nullable=False),
+        sa.Column("weight", sa.BigInteger(), nullable=False),
         sa.Column("flavor", sa.String(64), nullable=True),
         sa.Column("options", JsonText, nullable=False),
         sa.UniqueConstraint("uri", name="uq_pools_uri"),
