@@ -79,6 +79,13 @@ OPTS = [
                       "With Redis, posts are also announced, and delivered at once."),
     cfg.BoolOpt("deliver", default=True,
                 help="(zaqar-lite) Whether this zaqar-server runs the delivery process. "
-                     "Nodes sharing one store each deliver every message: run it on one "
-                     "of them only."),
+                     "Nodes sharing one store may all run it: a delivery lease in the "
+                     "store gives each subscription to one of them at a time."),
+    cfg.FloatOpt("delivery_lease", default=30.0, min=1.0,
+                 help="(zaqar-lite) Seconds a notifier holds a subscription's delivery "
+                      "lease without renewing it. It renews it before each attempt once "
+                      "a third of this has passed, so keep it above 1.5 times "
+                      "webhook_connect_timeout + webhook_timeout (the longest "
+                      "attempt); a node that dies "
+                      "leaves its subscriptions to the others after at most this long."),
 ]

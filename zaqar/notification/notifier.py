@@ -21,6 +21,14 @@ messages after it wait (order per subscriber). Attempts, successes and the last 
 go to the subscription's delivery record. The cursor (and record) is stored after each
 page of up to PAGE_SIZE messages and before each wait for a retry, so a notifier that
 dies delivers at most that page again when it starts over.
+
+Several nodes on one store each run a notifier: a worker first takes the subscription's
+delivery lease in the store (``SubscriptionController.acquire_delivery_lease``, holder:
+this notifier, for ``[notification] delivery_lease`` seconds), reads the subscription
+again (its cursor as the last holder left it), renews the lease before each attempt once
+a third of its time has passed (and the scheduler renews it while a retry waits), and
+releases it when nothing more is due. A notifier that dies leaves its leases to expire;
+another node then carries on from the stored cursor.
 """
 from __future__ import annotations
 
@@ -39,6 +47,7 @@ from oslo_config import cfg
 from zaqar.api import encryption
 from zaqar.auth import secret_key
 from zaqar.notification import base, filters, retry
+from zaqar.notification.leases import DeliveryLeases, LeaseLost
 from zaqar.storage import errors
 from zaqar.storage.base import DataDriver, Message, Subscription, Watch
 
@@ -71,6 +80,11 @@ class Notifier:
     notifier process). ``source`` narrows the subscriptions looked at (a websocket
     process: the ones its connections hold), ``intervals`` sets the seconds between
     looks (without, with a post watch), ``workers`` the threads.
+
+    The notifier process takes each subscription's delivery lease before delivering to
+    it (see the module's docstring). A notifier with a ``source`` takes none: its
+    subscriptions are its own process's websocket connections, which no other process
+    can push to, and whose cursors it keeps in memory.
     """
 
     def __init__(self, conf: cfg.ConfigOpts, storage: DataDriver,
@@ -104,6 +118,8 @@ class Notifier:
         self._watch_lock = threading.Lock()  # the scheduler's thread and ensure_watching
         self._idle_since: float | None = None  # when the last deliverable one went
         self._cipher = encryption.cipher_for(conf)  # opens encrypted queues' bodies
+        self._leases = (None if source is not None
+                        else DeliveryLeases(storage, group.delivery_lease, clock))
 
     # -- the scheduler ------------------------------------------------------------------
 
@@ -123,6 +139,8 @@ class Notifier:
             if self._watch is not None:
                 self._watch.close()
             self._pool.shutdown(wait=True, cancel_futures=True)
+            if self._leases is not None:
+                self._leases.release_all()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -166,7 +184,23 @@ class Notifier:
                 del self._retries[gone]
             for gone in set(self._page_cursors) - live - self._busy:
                 del self._page_cursors[gone]
+            waiting = set(self._retries) - self._busy
+        if self._leases is not None:
+            self._keep_waiting_leases(live, waiting)
         return bool(live)
+
+    def _keep_waiting_leases(self, live: set[str], waiting: set[str]) -> None:
+        """Keep the leases of subscriptions whose retry waits; forget those gone."""
+        assert self._leases is not None
+        held = self._leases.held()
+        self._leases.forget(s.id for s in held if s.id not in live)
+        for subscription in held:
+            if subscription.id in live and subscription.id in waiting:
+                try:
+                    self._leases.keep(subscription)
+                except (LeaseLost, errors.DoesNotExist):
+                    with self._lock:
+                        self._retries.pop(subscription.id, None)
 
     def ensure_watching(self) -> None:
         """Watch posts now, when the storage announces them; returns once the watch
@@ -218,18 +252,69 @@ class Notifier:
     def _work(self, subscription: Subscription) -> None:
         more = False
         try:
-            more = self._deliver(subscription)
+            current = subscription
+            if self._leases is not None:
+                leased = self._lease(subscription)
+                if leased is None:
+                    return
+                current = leased
+            more = self._deliver(current)
         except errors.DoesNotExist:
             pass  # deleted (or its queue) while we worked: nothing more is owed
+        except LeaseLost:
+            LOG.warning("Notifier: another notifier took over subscription %s",
+                        subscription.id)
         except self._storage.transient_errors as error:
             LOG.warning("Notifier: storage unavailable for subscription %s (%s)",
                         subscription.id, error)
         except Exception:
             LOG.exception("Notifier: delivering to subscription %s failed", subscription.id)
         finally:
+            self._end_lease(subscription, more)
             self._release(subscription)
             if more:
                 self._wake.set()
+
+    # -- the delivery lease (several notifiers on one store) -----------------------------
+
+    def _lease(self, subscription: Subscription) -> Subscription | None:
+        """The subscription as stored, once its lease is this notifier's; None when
+        nothing is due to it, or another notifier holds it."""
+        assert self._leases is not None
+        if not self._leases.holds(subscription.id) and not self._has_work(subscription):
+            return None  # the usual case: no storage write for an idle subscription
+        if not self._leases.take(subscription):
+            with self._lock:
+                self._retries.pop(subscription.id, None)
+            return None
+        # Read after the lease was taken: the cursor as the last holder stored it.
+        return self._storage.subscriptions.get(subscription.source, subscription.project,
+                                               subscription.id)
+
+    def _has_work(self, subscription: Subscription) -> bool:
+        """Whether anything may be due: a notice, or a message after the listed cursor
+        (which is at most as far as the stored one: never a miss)."""
+        if subscription.delivery.notice in base.NOTICES:
+            return True
+        return bool(self._storage.messages.list(
+            subscription.source, subscription.project, "",
+            marker=subscription.delivery.cursor, limit=1, echo=True, include_claimed=True,
+            include_delayed=True))
+
+    def _keep_lease(self, subscription: Subscription) -> None:
+        if self._leases is not None:
+            self._leases.keep(subscription)
+
+    def _end_lease(self, subscription: Subscription, more: bool) -> None:
+        """Release the lease unless more is due at once or a retry waits."""
+        if self._leases is None or not self._leases.holds(subscription.id) or more:
+            return
+        with self._lock:
+            if subscription.id in self._retries:
+                return
+        self._leases.release(subscription)
+
+    # -- delivering ---------------------------------------------------------------------
 
     def _deliver(self, subscription: Subscription) -> bool:
         """Deliver what is due; True when more may be due at once (a full page, or a
@@ -348,6 +433,7 @@ class Notifier:
 
     def _record(self, subscription: Subscription, cursor: str | None,
                 record: dict[str, Any]) -> None:
+        self._keep_lease(subscription)
         self._storage.subscriptions.record_delivery(subscription.source, subscription.project,
                                                     subscription.id, cursor, record)
 
@@ -359,6 +445,7 @@ class Notifier:
         with self._lock:
             pending = self._retries.pop(subscription.id, None)
         attempts = pending.attempts if pending is not None and pending.key == key else 0
+        self._keep_lease(subscription)
         try:
             outcome = sender.send(subscription, document)
         except Exception as bug:  # a sender's bug: one failed attempt, not a dead loop
