@@ -17,7 +17,8 @@ answers to each name (and alias) in a frame's `action`; REST requests call the s
 actions. Policy rules (oslo.policy, upstream Zaqar's names) guard both transports: `""`
 is any token of the project, `rule:context_is_admin` the `admin` role. A pre-signed URL
 (`POST /v2/queues/{queue_name}/share`) may grant the actions that name a method and a
-resource here. Admin actions are served only with `[DEFAULT] admin_mode = true`.
+resource here. Admin actions are served only with `[DEFAULT] admin_mode = true`; pools
+and flavors only with `[DEFAULT] pooling = true` as well.
 Request bodies and replies of the websocket API are in [websocket.md](websocket.md).
 
 | action | websocket aliases | REST | policy rule (default) | pre-signed URL | admin |
@@ -33,7 +34,13 @@ def _row(action: Action) -> str:
     aliases = ", ".join(f"`{alias}`" for alias in action.aliases) or "—"
     signed = f"`{action.signed[0]}` {action.signed[1]}" if action.signed else "—"
     return (f"| `{action.name}` | {aliases} | {rest} | `{action.rule}` (`\"{action.check}\"`)"
-            f" | {signed} | {'yes' if action.admin else '—'} |\n")
+            f" | {signed} | {_admin(action)} |\n")
+
+
+def _admin(action: Action) -> str:
+    if action.pooling:
+        return "yes, with pooling"
+    return "yes" if action.admin else "—"
 
 
 def render() -> str:

@@ -6,16 +6,18 @@ errors to statuses all live here, once.
 """
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from oslo_config import cfg
 
 from zaqar.api import errors, registry
 from zaqar.api.access import AccessControl
 from zaqar.api.claims import ClaimActions
+from zaqar.api.flavors import FlavorActions
 from zaqar.api.health import HealthActions
 from zaqar.api.messages import MessageActions
 from zaqar.api.metadata_cache import QueueMetadataCache
+from zaqar.api.pools import PoolActions
 from zaqar.api.queues import QueueActions
 from zaqar.api.request import Request, Response, ScopedRequest
 from zaqar.api.share import ShareActions
@@ -49,6 +51,11 @@ _STORAGE_ERRORS: tuple[tuple[type[storage_errors.StorageError], type[errors.ApiE
     # upstream); no pool taking new queues is 503 (upstream: "could not be created").
     (management.QueueFlavorDoesNotExist, errors.BadRequest, "Invalid API request"),
     (management.NoPoolFound, errors.ServiceUnavailable, "Service temporarily unavailable"),
+    (management.PoolDoesNotExist, errors.NotFound, "Not found"),
+    (management.FlavorDoesNotExist, errors.NotFound, "Not found"),
+    (management.PoolAlreadyExists, errors.Conflict, "Resource conflict"),
+    # Upstream refuses a pool its flavor still needs with 403; ours a pool holding queues.
+    (management.PoolInUse, errors.Forbidden, "Unable to delete"),
 )
 
 
@@ -70,12 +77,13 @@ class Api:
         self.validate = Validator(conf)
         self.access = AccessControl(conf, self.validate)
         metadata_cache = QueueMetadataCache(conf.transport.queue_metadata_cache_ttl)
-        groups = [cls(storage, self.validate, conf, metadata_cache) for cls in (
+        groups: list[object] = [cls(storage, self.validate, conf, metadata_cache) for cls in (
             QueueActions, MessageActions, ClaimActions, SubscriptionActions, HealthActions,
             ShareActions, TopicActions)]
+        groups += [cls(management, self.validate, conf) for cls in (PoolActions, FlavorActions)]
         # Every name the websocket API answers to (aliases included) -> its handler.
         self.actions: dict[str, Callable[[ScopedRequest], Response]] = {}
-        for action in registry.served(conf.admin_mode):
+        for action in registry.served(conf.admin_mode, conf.pooling):
             handlers = [getattr(group, action.name) for group in groups
                         if hasattr(group, action.name)]
             if len(handlers) != 1:
@@ -83,7 +91,7 @@ class Api:
                                 f"{len(handlers)}.")
             for name in (action.name, *action.aliases):
                 self.actions[name] = handlers[0]
-        self.queues = groups[0]
+        self.queues = cast(QueueActions, groups[0])
 
     def dispatch(self, action: str, req: Request) -> Response:
         """Run one action for a caller (see zaqar.api.access for who may). Raises

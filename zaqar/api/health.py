@@ -2,6 +2,7 @@
 from zaqar.api.base import Actions
 from zaqar.api.errors import ServiceUnavailable
 from zaqar.api.home import home_document
+from zaqar.api.registry import served
 from zaqar.api.request import Response, ScopedRequest
 
 # The home document never changes while the server runs; upstream lets caches keep it a day.
@@ -22,4 +23,5 @@ class HealthActions(Actions):
         return Response(200 if alive else 503, body)
 
     def get_home_doc(self, req: ScopedRequest) -> Response:
-        return Response(200, home_document(), dict(_HOME_HEADERS))
+        document = home_document(served(self.conf.admin_mode, self.conf.pooling))
+        return Response(200, document, dict(_HOME_HEADERS))

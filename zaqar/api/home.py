@@ -2,12 +2,15 @@
 
 Its relation names, templates and hints are upstream Zaqar's: clients look resources up
 by relation (``rel/queues``, ``rel/post_messages``...). Endpoints without a relation
-(health, subscription confirmation, HEAD, messages by id) are not listed, as upstream.
+(subscription confirmation, HEAD, messages by id) are not listed, as upstream. The admin
+API's relations (``rel/health``; ``rel/pools``, ``rel/flavors``... with pooling) are
+listed when the server serves them.
 """
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from zaqar.api.registry import ACTIONS, Endpoint, Relation
+from zaqar.api.registry import ACTIONS, Action, Endpoint, Relation
 
 _PATH_FIELD = re.compile(r"{([a-z_]+)}")
 
@@ -25,10 +28,12 @@ def _template(endpoint: Endpoint, relation: Relation) -> tuple[str, dict[str, st
     return path, variables
 
 
-def home_document() -> dict[str, Any]:
-    """``{"resources": {relation: {href-template, href-vars?, hints}}}``."""
+def home_document(actions: Iterable[Action] = ACTIONS) -> dict[str, Any]:
+    """``{"resources": {relation: {href-template, href-vars?, hints}}}`` of ``actions``
+    (those a server serves: :func:`zaqar.api.registry.served`); a fixed relation has an
+    ``href`` instead of the template."""
     resources: dict[str, dict[str, Any]] = {}
-    for action in ACTIONS:
+    for action in actions:
         for endpoint in action.rest:
             relation = endpoint.home
             if relation is None:
@@ -36,7 +41,7 @@ def home_document() -> dict[str, Any]:
             entry = resources.get(relation.name)
             if entry is None:
                 template, variables = _template(endpoint, relation)
-                entry = {"href-template": template}
+                entry = {"href" if relation.fixed else "href-template": template}
                 if variables:
                     entry["href-vars"] = variables
                 entry["hints"] = {"allow": [], "formats": {"application/json": {}}}

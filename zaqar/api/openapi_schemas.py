@@ -59,6 +59,24 @@ CLAIM_BODY: Schema = obj(ttl={"type": "integer", "minimum": 60, "maximum": 43200
 PATCH: Schema = array(obj(("op", "path"), op={"enum": ["add", "replace", "remove"]},
                           path=STRING, value=ANY))
 RESOURCE_TYPES: Schema = array({"enum": ["messages", "subscriptions"]}, minItems=1)
+# The admin API of pooling (zaqar.api.pools, zaqar.api.flavors): upstream's schemas, with
+# names as queue names and a flavor's capabilities derived, never set.
+NAME: Schema = {"type": "string", "pattern": "^[a-zA-Z0-9_-]{1,64}$"}
+POOL: Schema = obj(("name", "uri", "weight", "flavor", "href"), name=STRING, uri=STRING,
+                   weight=INTEGER, flavor=NULLABLE_STRING, options={"type": "object"},
+                   href=STRING)
+POOL_FIELDS: Schema = {
+    "weight": {"type": "integer", "minimum": 0, "maximum": 2 ** 32 - 1},
+    "uri": {"type": "string", "maxLength": 255},
+    "flavor": {"anyOf": [NAME, {"const": ""}]},
+    "options": {"type": "object"},
+}
+FLAVOR: Schema = obj(("name", "href"), name=STRING, href=STRING, pool_list=array(STRING),
+                     capabilities=array(STRING))
+FLAVOR_BODY: Schema = {"type": "object", "required": ["pool_list"], "additionalProperties": False,
+                       "properties": {"pool_list": array(NAME, minItems=1),
+                                      "capabilities": {"type": "object", "maxProperties": 0}}}
+ADMIN_LISTING: Mapping[str, Schema] = {"marker": MARKER, "limit": LIMIT, "detailed": FLAG}
 
 
 @dataclass(frozen=True)
@@ -134,6 +152,25 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType({
     "subscription_confirm": Operation({204: None}, body=obj(("confirmed",),
                                                             confirmed=BOOLEAN),
                                       body_required=True),
+    "pool_list": Operation({200: obj(("links", "pools"), links=LINKS, pools=array(POOL))},
+                           ADMIN_LISTING),
+    "pool_get": Operation({200: POOL}, {"detailed": FLAG}),
+    "pool_create": Operation({201: None}, body={
+        "type": "object", "required": ["weight", "uri"], "properties": POOL_FIELDS,
+        "additionalProperties": False}, body_required=True),
+    "pool_update": Operation({200: POOL}, body={
+        "type": "object", "minProperties": 1, "properties": POOL_FIELDS,
+        "additionalProperties": False}, body_required=True),
+    "pool_delete": Operation({204: None}),
+    "flavor_list": Operation(
+        {200: obj(("links", "flavors"), links=LINKS, flavors=array(FLAVOR))}, ADMIN_LISTING),
+    "flavor_get": Operation({200: obj(("name", "capabilities", "pool_list", "href"),
+                                      **FLAVOR["properties"])}),
+    "flavor_create": Operation({201: None}, body=FLAVOR_BODY, body_required=True),
+    "flavor_update": Operation({200: obj(("name", "capabilities", "pool_list", "href"),
+                                         **FLAVOR["properties"])},
+                               body=FLAVOR_BODY, body_required=True),
+    "flavor_delete": Operation({204: None}),
     "ping": Operation({204: None}),
     "health": Operation({200: {"type": "object"}, 503: {"type": "object"}}),
     "get_home_doc": Operation({200: obj(("resources",), resources={"type": "object"})},

@@ -9,7 +9,7 @@ policy defaults (:mod:`zaqar.auth.policy`), what pre-signed URLs grant and which
 applies (:mod:`zaqar.api.access`), the websocket action list (:class:`zaqar.api.Api`),
 the OpenAPI document (:mod:`zaqar.transport.wsgi.openapi`, with the schemas of
 :mod:`zaqar.api.openapi_schemas`) and docs/actions.md (tools/action_docs.py). A new
-action (pools, flavors) is one entry here and one handler method.
+action is one entry here and one handler method.
 
 Names of actions, rules and home-document relations are upstream Zaqar's.
 """
@@ -21,6 +21,8 @@ from typing import Literal
 V2 = "/v2"
 Q = "/v2/queues/{queue_name}"
 T = "/v2/topics/{topic_name}"
+P = "/v2/pools/{pool_name}"
+F = "/v2/flavors/{flavor_name}"
 JSON_PATCH = "application/openstack-messaging-v2.0-json-patch"
 
 # Policy check strings.
@@ -40,6 +42,8 @@ class Relation:
     extra_vars: tuple[tuple[str, str], ...] = ()
     # Path fields the document shows under another name (upstream's "subscriptions_id").
     renamed: tuple[tuple[str, str], ...] = ()
+    # A fixed ``href`` rather than an ``href-template`` (upstream's rel/health).
+    fixed: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,12 +78,17 @@ class Action:
     aliases: tuple[str, ...] = ()  # further names the websocket API answers to
     # Served only with ``[DEFAULT] admin_mode``, as upstream's private endpoints.
     admin: bool = False
+    # Served only with ``[DEFAULT] pooling`` as well (pools and flavors, zaqar.api.pools).
+    pooling: bool = False
 
 
 _IDS = MappingProxyType({"ids": "message_ids"})
 _QUEUE = Relation("rel/queue")
 _CLAIM_LIMIT = (("limit", "claim_limit"),)
 _SUBSCRIPTION = Relation("rel/subscription", renamed=(("subscription_id", "subscriptions_id"),))
+_POOL = Relation("rel/pool")
+_FLAVOR = Relation("rel/flavor")
+
 
 ACTIONS: tuple[Action, ...] = (
     # -- queues -----------------------------------------------------------------------
@@ -222,11 +231,44 @@ ACTIONS: tuple[Action, ...] = (
            (Endpoint("GET", f"{V2}/ping", home=Relation("rel/ping")),
             Endpoint("HEAD", f"{V2}/ping")),
            aliases=("ping_node",)),
-    Action("health", "health:get", "Detailed health of the service, for operators.",
-           (Endpoint("GET", f"{V2}/health"), Endpoint("HEAD", f"{V2}/health")),
-           check=ADMIN, aliases=("check_node_health",), admin=True),
     Action("get_home_doc", "home:get", "Get the JSON home document of the API.",
            (Endpoint("GET", f"{V2}/"),)),
+    # -- the admin API: upstream's private endpoints, in its home document's order ----
+    # Pools are the service's (an admin of any project sees them all), flavors a
+    # project's; upstream lets any token of the project list and get flavors.
+    Action("pool_list", "pools:get_all", "List storage pools.",
+           (Endpoint("GET", f"{V2}/pools", home=Relation("rel/pools", (
+               ("detailed", "detailed"), ("limit", "pool_limit"), ("marker", "marker")))),),
+           check=ADMIN, admin=True, pooling=True),
+    Action("pool_get", "pools:get", "Get a storage pool.",
+           (Endpoint("GET", P, home=_POOL),), check=ADMIN, admin=True, pooling=True),
+    Action("pool_create", "pools:create", "Create (or replace) a storage pool.",
+           (Endpoint("PUT", P, body="merge", home=_POOL),),
+           check=ADMIN, admin=True, pooling=True),
+    Action("pool_update", "pools:update", "Update a storage pool.",
+           (Endpoint("PATCH", P, body="merge", home=_POOL),),
+           check=ADMIN, admin=True, pooling=True),
+    Action("pool_delete", "pools:delete", "Delete a storage pool.",
+           (Endpoint("DELETE", P, home=_POOL),), check=ADMIN, admin=True, pooling=True),
+    Action("flavor_list", "flavors:get_all", "List the project's flavors.",
+           (Endpoint("GET", f"{V2}/flavors", home=Relation("rel/flavors", (
+               ("detailed", "detailed"), ("limit", "flavor_limit"),
+               ("marker", "marker")))),),
+           admin=True, pooling=True),
+    Action("flavor_get", "flavors:get", "Get a flavor.",
+           (Endpoint("GET", F, home=_FLAVOR),), admin=True, pooling=True),
+    Action("flavor_create", "flavors:create", "Create (or replace) a flavor of pools.",
+           (Endpoint("PUT", F, body="merge", home=_FLAVOR),),
+           check=ADMIN, admin=True, pooling=True),
+    Action("flavor_update", "flavors:update", "Change a flavor's pools.",
+           (Endpoint("PATCH", F, body="merge", home=_FLAVOR),),
+           check=ADMIN, admin=True, pooling=True),
+    Action("flavor_delete", "flavors:delete", "Delete a flavor.",
+           (Endpoint("DELETE", F, home=_FLAVOR),), check=ADMIN, admin=True, pooling=True),
+    Action("health", "health:get", "Detailed health of the service, for operators.",
+           (Endpoint("GET", f"{V2}/health", home=Relation("rel/health", fixed=True)),
+            Endpoint("HEAD", f"{V2}/health")),
+           check=ADMIN, aliases=("check_node_health",), admin=True),
 )
 
 BY_NAME: Mapping[str, Action] = MappingProxyType({action.name: action for action in ACTIONS})
@@ -236,9 +278,11 @@ WEBSOCKET_NAMES: Mapping[str, str] = MappingProxyType({
     name: action.name for action in ACTIONS for name in (action.name, *action.aliases)})
 
 
-def served(admin_mode: bool) -> tuple[Action, ...]:
-    """The actions a server offers: admin ones only in admin mode."""
-    return tuple(action for action in ACTIONS if admin_mode or not action.admin)
+def served(admin_mode: bool, pooling: bool = False) -> tuple[Action, ...]:
+    """The actions a server offers: admin ones only in admin mode, pools and flavors only
+    in admin mode with pooling (upstream's private endpoints)."""
+    return tuple(action for action in ACTIONS
+                 if (admin_mode or not action.admin) and (pooling or not action.pooling))
 
 
 def action(name: str) -> Action:

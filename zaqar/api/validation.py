@@ -69,6 +69,15 @@ class Validator:
         return value
 
     @staticmethod
+    def resource_name(value: Any, field: str) -> str:
+        """A pool or flavor name (``field`` names it): as a queue name, 1 to 64 ASCII
+        letters, digits, underscores and dashes."""
+        if not isinstance(value, str) or not QUEUE_NAME.fullmatch(value):
+            raise BadRequest(f"Missing or invalid {field}: 1 to 64 ASCII letters, digits, "
+                             "underscores and dashes are required.")
+        return value
+
+    @staticmethod
     def project_id(value: str | None) -> str:
         if value is None:
             raise BadRequest("The header X-PROJECT-ID was missing.", "Project-Id Missing")

@@ -12,10 +12,12 @@ def test_every_rest_action_has_its_operation_data_and_no_other():
     assert set(OPERATIONS) == {action.name for action in ACTIONS if action.rest}
 
 
-@pytest.mark.parametrize("admin_mode", [False, True])
-def test_the_document_has_every_path_and_method_of_the_routes(admin_mode):
-    document = openapi.document(admin_mode)
-    served = {(path, method.lower()) for path, methods in build_routes(admin_mode).items()
+@pytest.mark.parametrize(("admin_mode", "pooling"), [(False, False), (True, False),
+                                                    (True, True)])
+def test_the_document_has_every_path_and_method_of_the_routes(admin_mode, pooling):
+    document = openapi.document(admin_mode, pooling)
+    served = {(path, method.lower())
+              for path, methods in build_routes(admin_mode, pooling).items()
               for method in methods}
     documented = {(path, method) for path, item in document["paths"].items()
                   for method in item if method != "parameters"}
@@ -23,7 +25,7 @@ def test_the_document_has_every_path_and_method_of_the_routes(admin_mode):
 
 
 def test_path_fields_are_declared_and_every_error_is_the_error_document():
-    document = openapi.document()
+    document = openapi.document(admin_mode=True, pooling=True)
     for path, item in document["paths"].items():
         fields = {p["name"] for p in item.get("parameters", ())}
         assert fields == set(openapi._FIELD.findall(path)), path
@@ -38,3 +40,13 @@ def test_path_fields_are_declared_and_every_error_is_the_error_document():
 def test_only_admin_mode_documents_health():
     assert "/v2/health" not in openapi.document(False)["paths"]
     assert set(openapi.document(True)["paths"]["/v2/health"]) == {"get", "head"}
+
+
+def test_only_admin_mode_with_pooling_documents_pools_and_flavors():
+    for admin_mode, pooling in ((False, True), (True, False)):
+        paths = openapi.document(admin_mode, pooling)["paths"]
+        assert not any(path.startswith(("/v2/pools", "/v2/flavors")) for path in paths)
+    paths = openapi.document(True, True)["paths"]
+    assert set(paths["/v2/pools/{pool_name}"]) == {"parameters", "get", "put", "patch",
+                                                    "delete"}
+    assert set(paths["/v2/flavors"]) == {"get"}

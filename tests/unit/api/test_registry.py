@@ -2,6 +2,7 @@
 has a handler, a policy rule, REST routes and signed-URL access where it should, and no
 route, rule or websocket name exists without an action."""
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from zaqar.auth import policy, signed_url
 from zaqar.transport.wsgi.routes import build_routes
 
 # Upstream Zaqar 23's websocket actions (zaqar/api/v2/request.py), pools and flavors
-# aside (a later issue adds them).
+# aside: its schemas name them but no handler serves them; ours serve them (as REST, in
+# admin mode with pooling), see test_pool_and_flavor_actions_keep_upstreams_websocket_names.
 UPSTREAM_WEBSOCKET_ACTIONS = {
     "get_home_doc", "check_node_health", "ping_node", "queue_list", "queue_create",
     "queue_delete", "queue_get", "queue_get_stats", "queue_purge", "message_list",
@@ -22,7 +24,8 @@ UPSTREAM_WEBSOCKET_ACTIONS = {
     "subscription_list", "subscription_create", "subscription_delete", "subscription_get",
 }
 T = "/v2/topics/{topic_name}"
-# Upstream's REST routes (zaqar/transport/wsgi/v2/__init__.py), pools and flavors aside.
+# Upstream's REST routes (zaqar/transport/wsgi/v2_0/__init__.py); its private endpoints
+# (health; pools and flavors with pooling) apart.
 UPSTREAM_REST = {
     ("GET", "/v2/topics"), *((m, T) for m in ("GET", "PUT", "PATCH", "DELETE")),
     ("GET", f"{T}/stats"), ("POST", f"{T}/purge"),
@@ -31,8 +34,7 @@ UPSTREAM_REST = {
     *((m, f"{T}/subscriptions") for m in ("GET", "POST")),
     *((m, f"{T}/subscriptions/{{subscription_id}}") for m in ("GET", "PATCH", "DELETE")),
     ("PUT", f"{T}/subscriptions/{{subscription_id}}/confirm"),
-    ("GET", "/v2/"), ("GET", "/v2/ping"), ("HEAD", "/v2/ping"), ("GET", "/v2/health"),
-    ("HEAD", "/v2/health"), ("GET", "/v2/queues"),
+    ("GET", "/v2/"), ("GET", "/v2/ping"), ("HEAD", "/v2/ping"), ("GET", "/v2/queues"),
     *((m, "/v2/queues/{queue_name}") for m in ("GET", "PUT", "PATCH", "DELETE")),
     ("GET", "/v2/queues/{queue_name}/stats"), ("POST", "/v2/queues/{queue_name}/share"),
     ("POST", "/v2/queues/{queue_name}/purge"),
@@ -45,15 +47,29 @@ UPSTREAM_REST = {
       for m in ("GET", "PATCH", "DELETE")),
     ("PUT", "/v2/queues/{queue_name}/subscriptions/{subscription_id}/confirm"),
 }
+UPSTREAM_HEALTH = {("GET", "/v2/health"), ("HEAD", "/v2/health")}
+UPSTREAM_POOLS_AND_FLAVORS = {
+    ("GET", "/v2/pools"), ("GET", "/v2/flavors"),
+    *((m, f"/v2/{kind}s/{{{kind}_name}}") for kind in ("pool", "flavor")
+      for m in ("GET", "PUT", "PATCH", "DELETE")),
+}
 UPSTREAM_HOME = Path(__file__).with_name("upstream_home.json")
+# Upstream's home document in admin mode (recorded with pooling on; it lists the same
+# without pooling, where its pools and flavors routes are not served).
+UPSTREAM_ADMIN_HOME = Path(__file__).with_name("upstream_home_admin.json")
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory) -> Api:
-    from zaqar.storage import load_driver
+def api(tmp_path_factory) -> Iterator[Api]:
+    from zaqar.storage import load_management_driver
+    from zaqar.storage.sqlalchemy.driver import SqlDriver
 
-    conf = make_conf(tmp_path_factory.mktemp("registry"), DEFAULT={"admin_mode": True})
-    return Api(load_driver(conf), conf)
+    conf = make_conf(tmp_path_factory.mktemp("registry"),
+                     DEFAULT={"admin_mode": True, "pooling": True})
+    storage, management = SqlDriver(conf), load_management_driver(conf)
+    yield Api(storage, conf, management)
+    management.close()
+    storage.close()
 
 
 def test_action_names_and_aliases_are_unique():
@@ -69,24 +85,35 @@ def test_the_websocket_answers_every_upstream_action():
     assert set(registry.WEBSOCKET_NAMES) >= UPSTREAM_WEBSOCKET_ACTIONS
 
 
-def served(admin_mode: bool) -> set[tuple[str, str]]:
-    return {(method, path) for path, methods in build_routes(admin_mode).items()
+def served(admin_mode: bool, pooling: bool = False) -> set[tuple[str, str]]:
+    return {(method, path) for path, methods in build_routes(admin_mode, pooling).items()
             for method in methods}
 
 
 def test_every_rest_route_of_upstream_calls_an_action_and_no_other_exists():
-    assert served(admin_mode=True) == UPSTREAM_REST
+    assert served(admin_mode=True, pooling=True) == (
+        UPSTREAM_REST | UPSTREAM_HEALTH | UPSTREAM_POOLS_AND_FLAVORS)
 
 
-def test_health_is_served_only_in_admin_mode_as_upstreams_private_endpoints():
-    assert served(admin_mode=False) == UPSTREAM_REST - {("GET", "/v2/health"),
-                                                         ("HEAD", "/v2/health")}
+def test_private_endpoints_are_served_as_upstreams_health_in_admin_mode_pools_with_pooling():
+    assert served(admin_mode=False) == UPSTREAM_REST
+    assert served(admin_mode=False, pooling=True) == UPSTREAM_REST
+    assert served(admin_mode=True) == UPSTREAM_REST | UPSTREAM_HEALTH
+    pooled = {action.name for action in registry.ACTIONS if action.pooling}
     assert {action.name for action in registry.served(False)} == (
-        {action.name for action in registry.ACTIONS} - {"health"})
+        {action.name for action in registry.ACTIONS} - {"health"} - pooled)
+
+
+def test_pool_and_flavor_actions_keep_upstreams_websocket_names():
+    # zaqar/common/consts.py upstream; its pool_get_detail is pool_get with detailed.
+    assert {name for name in registry.WEBSOCKET_NAMES
+            if name.startswith(("pool_", "flavor_"))} == {
+        f"{kind}_{verb}" for kind in ("pool", "flavor")
+        for verb in ("create", "list", "get", "update", "delete")}
 
 
 def test_every_route_calls_a_registered_action():
-    for methods in build_routes(admin_mode=True).values():
+    for methods in build_routes(admin_mode=True, pooling=True).values():
         for route in methods.values():
             assert route.action in registry.BY_NAME
             for _, action, _ in route.selected:
@@ -115,6 +142,18 @@ def test_upstream_rule_names():
     assert registry.action("check_node_health").rule == "health:get"
 
 
+def test_pool_and_flavor_rules_are_upstreams_with_its_defaults():
+    # zaqar/common/policies/{pools,flavors}.py upstream: admin, but listing and getting
+    # a project's flavors, which any token of the project may.
+    for kind, rule in (("pool", "pools"), ("flavor", "flavors")):
+        for verb, name in (("list", "get_all"), ("get", "get"), ("create", "create"),
+                           ("update", "update"), ("delete", "delete")):
+            action = registry.action(f"{kind}_{verb}")
+            assert action.rule == f"{rule}:{name}"
+            anyone = kind == "flavor" and verb in ("list", "get")
+            assert action.check == (registry.ANYONE if anyone else registry.ADMIN)
+
+
 def test_signed_access_names_a_grantable_resource_and_one_of_the_actions_methods():
     for action in registry.ACTIONS:
         if action.signed is None:
@@ -133,4 +172,15 @@ def test_queue_level_and_service_actions_are_never_granted_by_a_signed_url():
 
 
 def test_the_home_document_is_upstreams():
-    assert home_document() == json.loads(UPSTREAM_HOME.read_text())
+    assert home_document(registry.served(False)) == json.loads(UPSTREAM_HOME.read_text())
+
+
+def test_the_admin_home_document_is_upstreams_with_pooling():
+    assert home_document(registry.served(True, True)) == json.loads(
+        UPSTREAM_ADMIN_HOME.read_text())
+
+
+def test_the_admin_home_document_without_pooling_adds_health_alone():
+    relations = set(home_document(registry.served(True))["resources"])
+    assert relations == set(json.loads(UPSTREAM_HOME.read_text())["resources"]) | {
+        "rel/health"}

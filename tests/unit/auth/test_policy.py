@@ -17,15 +17,26 @@ def policy(tmp_path_factory) -> Policy:
     return Policy(make_conf(tmp_path_factory.mktemp("policy")))
 
 
+ADMIN_RULES = {action.rule for action in registry.ACTIONS if action.check == registry.ADMIN}
+
+
 @pytest.mark.parametrize("rule", sorted({action.rule for action in registry.ACTIONS}
-                                         - {"health:get"}))
-def test_members_pass_every_rule_but_health(policy, rule):
+                                         - ADMIN_RULES))
+def test_members_pass_every_rule_but_the_admin_apis(policy, rule):
     assert policy.allows(rule, "p", MEMBER)
 
 
-def test_health_is_for_admins(policy):
-    assert not policy.allows("health:get", "p", MEMBER)
-    assert policy.allows("health:get", "p", ADMIN)
+def test_admin_rules_are_health_pools_and_the_changes_of_flavors():
+    # Upstream: any token of the project lists and gets its flavors.
+    assert {"health:get", "pools:get_all", "pools:get", "pools:create",
+                           "pools:update", "pools:delete", "flavors:create",
+                           "flavors:update", "flavors:delete"} == ADMIN_RULES
+
+
+@pytest.mark.parametrize("rule", sorted(ADMIN_RULES))
+def test_admin_rules_are_for_admins(policy, rule):
+    assert not policy.allows(rule, "p", MEMBER)
+    assert policy.allows(rule, "p", ADMIN)
 
 
 def test_policy_file_overrides_a_default(tmp_path):

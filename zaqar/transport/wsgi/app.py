@@ -73,10 +73,10 @@ def create_app(api: Api, conf: cfg.ConfigOpts) -> falcon.App:
     app.add_error_handler(errors.ApiError, _render_api_error)
     app.set_error_serializer(_render_http_error)
     app.add_route("/", VersionsResource())
-    app.add_route(openapi.PATH, openapi.OpenApiResource(conf.admin_mode))
+    app.add_route(openapi.PATH, openapi.OpenApiResource(conf.admin_mode, conf.pooling))
     limit = body_limit(conf)
     waker = post_waker(api, conf)
-    for path, methods in build_routes(conf.admin_mode).items():
+    for path, methods in build_routes(conf.admin_mode, conf.pooling).items():
         app.add_route(path, ActionResource(api, methods, limit, waker))
     dashboard.add_routes(app, conf)
     return app

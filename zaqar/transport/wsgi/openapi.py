@@ -26,8 +26,9 @@ PATH = "/v2/openapi.json"
 ERROR = schemas.obj(("title", "description"), title=schemas.STRING,
                     description=schemas.STRING)
 _FIELD = re.compile(r"{(\w+)}")
+_NAME = {"type": "string", "pattern": "^[a-zA-Z0-9_-]{1,64}$"}
 _PATH_FIELDS: dict[str, schemas.Schema] = {
-    "queue_name": {"type": "string", "pattern": "^[a-zA-Z0-9_-]{1,64}$"},
+    "queue_name": _NAME, "pool_name": _NAME, "flavor_name": _NAME,
 }
 _HEADERS = [
     {"name": "Client-ID", "in": "header", "required": True,
@@ -42,10 +43,11 @@ _HEADERS = [
 _UNDESCRIBED = schemas.Operation({200: {}, 201: {}, 204: None})
 
 
-def document(admin_mode: bool = False) -> dict[str, Any]:
-    """The OpenAPI document of what a server in ``admin_mode`` (or not) serves."""
+def document(admin_mode: bool = False, pooling: bool = False) -> dict[str, Any]:
+    """The OpenAPI document of what a server in ``admin_mode`` (or not), with ``pooling``
+    (or not), serves."""
     paths: dict[str, Any] = {}
-    for path, methods in sorted(build_routes(admin_mode).items()):
+    for path, methods in sorted(build_routes(admin_mode, pooling).items()):
         item: dict[str, Any] = {}
         fields = _FIELD.findall(path)
         if fields:
@@ -115,8 +117,8 @@ class OpenApiResource:
     """``GET /v2/openapi.json``: served without a Client-ID, a project or a token, as the
     versions document at ``/``."""
 
-    def __init__(self, admin_mode: bool) -> None:
-        self.data = jsoncodec.dumps(document(admin_mode))
+    def __init__(self, admin_mode: bool, pooling: bool = False) -> None:
+        self.data = jsoncodec.dumps(document(admin_mode, pooling))
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.data = self.data

@@ -1,5 +1,6 @@
 """The v2 route table, derived from the action registry (zaqar/api/registry.py): the
-actions the server offers (admin ones only in admin mode).
+actions the server offers (admin ones only in admin mode, pools and flavors only with
+pooling as well).
 
 Path fields keep their names (``queue_name``, ``message_id``...). Query parameters pass
 through under the action's names (``ids`` becomes ``message_ids``). A JSON request body
@@ -27,12 +28,12 @@ class Route:
         return self.action, self.endpoint
 
 
-def build_routes(admin_mode: bool) -> dict[str, dict[str, Route]]:
+def build_routes(admin_mode: bool, pooling: bool = False) -> dict[str, dict[str, Route]]:
     """``{path: {method: Route}}``. Raises ValueError when the registry gives a method of
     a path two default actions, or selecting actions and no default."""
     defaults: dict[tuple[str, str], tuple[str, Endpoint]] = {}
     selected: dict[tuple[str, str], list[tuple[str, str, Endpoint]]] = {}
-    for action in served(admin_mode):
+    for action in served(admin_mode, pooling):
         for endpoint in action.rest:
             key = (endpoint.path, endpoint.method)
             if endpoint.selected_by is None:
