@@ -11,6 +11,7 @@ run from /proc, so a figure can be judged as server CPU per message too: on a 2-
 machine shared with the load generator that is the steadier measure.
 """
 import argparse
+import atexit
 import os
 import re
 import shutil
@@ -36,7 +37,20 @@ ENGINE_CONFIG = {
     "redis": ("[drivers]\nmessage_store = redis\n"
               "[drivers:message_store:redis]\nuri = redis://127.0.0.1:6379/13\n"
               "key_prefix = zaqar_bench\n"),
+    # A three-master Redis Cluster started for the run (tests/storage/redis/cluster.py).
+    "redis-cluster": "",
 }
+
+
+def start_redis_cluster() -> None:
+    """Start the cluster of ``redis-cluster`` (stopped when the run ends) and point its
+    configuration at it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.storage.redis import cluster
+    atexit.register(cluster.stop)
+    ENGINE_CONFIG["redis-cluster"] = (
+        "[drivers]\nmessage_store = redis\n"
+        f"[drivers:message_store:redis]\nuri = {cluster.start()}\nkey_prefix = zaqar_bench\n")
 
 
 def free_port() -> int:
@@ -162,6 +176,8 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("run_benchmarks: wrk is not installed (apt-get install wrk)")
     for engine in args.engines:
+        if engine == "redis-cluster":
+            start_redis_cluster()
         reset_engine(engine)
         workdir = Path(tempfile.mkdtemp(prefix=f"zaqar-bench-{engine}-"))
         server = Server(engine, workdir)
