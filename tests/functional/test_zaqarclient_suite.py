@@ -11,8 +11,13 @@ suite"); such tests are strict xfails, so one that starts passing must leave the
 With ``CI`` set, a suite that cannot be fetched fails the run instead of skipping.
 """
 import os
+import subprocess
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import pymongo
 import pytest
 
 from tests.functional import zaqarclient_suite
@@ -28,17 +33,23 @@ SERVER_OVERRIDE = ("[DEFAULT]\nadmin_mode = true\n"
                    "[signed_url]\nsecret_key = zaqarclient-suite-signing-key\n"
                    "[notification]\nallowed_destinations = 127.0.0.0/8, ::1\n")
 
-DESELECTED = {
-    "tests/functional/queues/v2/test_pool.py":
-        "the pools API (/v2/pools) is not served yet: another issue adds it",
-    "tests/functional/queues/v2/test_flavor.py":
-        "the flavors API (/v2/flavors) is not served yet: another issue adds it",
-}
+# The client's pool and flavor tests register pools of mongodb://127.0.0.1:27017 (written
+# in them) and expect to list theirs alone, while its other tests need queues, which a
+# pooled server places on pools: they run apart, against a second server with admin_mode
+# and pooling and no pool of its own, with a MongoDB answering at that address (one
+# already there, else the nx-27017 stand-in of tests/storage/mongodb/standin.py).
+POOLED_MODULES = ("tests/functional/queues/v2/test_pool.py",
+                  "tests/functional/queues/v2/test_flavor.py")
+POOLED_OVERRIDE = "[DEFAULT]\nadmin_mode = true\npooling = true\n"
+CLIENT_MONGODB = "mongodb://127.0.0.1:27017"
+MONGODB_START_TIMEOUT = 15.0
 
 QUEUES = "test_queues.QueuesV2QueueHttpFunctionalTest"
 CLAIMS = "test_claims.QueuesV2ClaimHttpFunctionalTest"
 HEALTH = "test_health.QueuesV2HealthHttpFunctionalTest"
 SUBSCRIPTIONS = "test_subscription.QueuesV2SubscriptionHttpFunctionalTest"
+POOLS = "test_pool.QueuesV2PoolHttpFunctionalTest"
+FLAVORS = "test_flavor.QueuesV2FlavorHttpFunctionalTest"
 
 EXPECTED_TO_PASS = [
     f"{CLAIMS}.test_claim_age",
@@ -64,6 +75,8 @@ EXPECTED_TO_PASS = [
     f"{SUBSCRIPTIONS}.test_subscription_get",
     f"{SUBSCRIPTIONS}.test_subscription_list",
     f"{SUBSCRIPTIONS}.test_subscription_update",
+    *(f"{group}.test_{kind}_{verb}" for group, kind in ((POOLS, "pool"), (FLAVORS, "flavor"))
+      for verb in ("create", "delete", "get", "list", "update")),
 ]
 
 # Client tests that fail against upstream Zaqar 23.0.1 as well: (why, a text their failure
@@ -124,9 +137,69 @@ def client_suite(tmp_path_factory: pytest.TempPathFactory
     with running_server(tmp_path_factory.mktemp("zaqarclient-suite-server"),
                         override=SERVER_OVERRIDE) as server:
         outcomes, console = zaqarclient_suite.run_suite(
-            suite_dir, server.url, list(DESELECTED), tmp_path_factory.mktemp("report"))
+            suite_dir, server.url, list(POOLED_MODULES), tmp_path_factory.mktemp("report"))
         print(console)
-        yield outcomes
+    workdir = tmp_path_factory.mktemp("zaqarclient-suite-pooled")
+    with mongodb_at(CLIENT_MONGODB, workdir), running_server(
+            tmp_path_factory.mktemp("zaqarclient-suite-pooled-server"),
+            override=POOLED_OVERRIDE) as pooled:
+        pooled_outcomes, console = zaqarclient_suite.run_suite(
+            suite_dir, pooled.url, [], tmp_path_factory.mktemp("report-pooled"),
+            select=POOLED_MODULES)
+        print(console)
+    yield {**outcomes, **pooled_outcomes}
+
+
+def _answers(address: str) -> bool:
+    client: pymongo.MongoClient = pymongo.MongoClient(address, serverSelectionTimeoutMS=300)
+    try:
+        client.admin.command("ping")
+        return True
+    except pymongo.errors.PyMongoError:
+        return False
+    finally:
+        client.close()
+
+
+@contextmanager
+def mongodb_at(address: str, workdir: Path) -> Iterator[None]:
+    """A MongoDB answering at ``address`` (``mongodb://127.0.0.1:<port>``) while inside:
+    the one there, else the nx-27017 stand-in started on that port and stopped after.
+    Skips (fails with CI set) when neither can be had."""
+    from tests.storage.mongodb import standin
+
+    if _answers(address):
+        yield
+        return
+    try:
+        command = standin.command()
+    except standin.Unavailable as error:
+        message = f"no MongoDB at {address} for the client's pool tests: {error}"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    port = address.rsplit(":", 1)[1]
+    with open(workdir / "nx-27017.out", "wb") as out:
+        process = subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", port, "--data-dir", "memory",
+             "--log-file", str(workdir / "nx-27017.log")],
+            stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
+    try:
+        deadline = time.monotonic() + MONGODB_START_TIMEOUT
+        while not _answers(address):
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = (workdir / "nx-27017.out").read_text(errors="replace")[-2000:]
+                pytest.fail(f"the MongoDB stand-in did not answer at {address}: {output}",
+                            pytrace=False)
+            time.sleep(0.1)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def test_client_suite_ran_exactly_the_listed_tests(client_suite):

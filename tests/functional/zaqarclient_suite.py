@@ -105,14 +105,15 @@ def _extract_tests(archive: Path, destination: Path) -> None:
         sdist.extractall(destination, members=members, filter="data")
 
 
-def run_suite(suite_dir: Path, endpoint: str, deselect: list[str],
-              report_dir: Path) -> tuple[dict[str, Outcome], str]:
-    """Run the client's functional suite against ``endpoint``; the outcome of every test
-    that ran, keyed ``<module>.<class>.<test>``, and pytest's console output."""
+def run_suite(suite_dir: Path, endpoint: str, deselect: list[str], report_dir: Path,
+              select: tuple[str, ...] = (SUITE_PATH,)) -> tuple[dict[str, Outcome], str]:
+    """Run the client's functional suite (the ``select`` paths of it) against
+    ``endpoint``; the outcome of every test that ran, keyed ``<module>.<class>.<test>``,
+    and pytest's console output."""
     report = report_dir / "zaqarclient-suite.xml"
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfE",
                "--tb=short", "-c", str(suite_dir / "pytest.ini"), "--rootdir", str(suite_dir),
-               f"--junitxml={report}", "-o", "junit_family=xunit1", SUITE_PATH]
+               f"--junitxml={report}", "-o", "junit_family=xunit1", *select]
     for path in deselect:
         command += ["--deselect", path]
     env = {name: value for name, value in os.environ.items()

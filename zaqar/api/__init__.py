@@ -80,7 +80,8 @@ class Api:
         groups: list[object] = [cls(storage, self.validate, conf, metadata_cache) for cls in (
             QueueActions, MessageActions, ClaimActions, SubscriptionActions, HealthActions,
             ShareActions, TopicActions)]
-        groups += [cls(management, self.validate, conf) for cls in (PoolActions, FlavorActions)]
+        groups += [cls(storage, management, self.validate, conf)
+                   for cls in (PoolActions, FlavorActions)]
         # Every name the websocket API answers to (aliases included) -> its handler.
         self.actions: dict[str, Callable[[ScopedRequest], Response]] = {}
         for action in registry.served(conf.admin_mode, conf.pooling):

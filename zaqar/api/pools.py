@@ -17,13 +17,14 @@ from zaqar.api import render
 from zaqar.api.errors import BadRequest, Conflict, ServiceUnavailable
 from zaqar.api.request import Response, ScopedRequest
 from zaqar.api.validation import Validator
+from zaqar.storage.base import DataDriver
 from zaqar.storage.management import (
     ManagementDriver,
     Pool,
     PoolAlreadyExists,
     PoolDoesNotExist,
 )
-from zaqar.storage.pooling import check_pool_uri
+from zaqar.storage.pooling import PooledDriver, check_pool_uri
 
 FIELDS = ("weight", "uri", "flavor", "options")
 MAX_WEIGHT = 2 ** 32 - 1
@@ -36,10 +37,12 @@ def pools_href(name: str | None = None) -> str:
 
 
 class ManagementActions:
-    """What the pool and flavor actions share: the management store, checks, config."""
+    """What the pool and flavor actions share: the storage driver (the pooled one with
+    pooling), the management store, checks, config."""
 
-    def __init__(self, management: ManagementDriver | None, validate: Validator,
-                 conf: cfg.ConfigOpts) -> None:
+    def __init__(self, storage: DataDriver, management: ManagementDriver | None,
+                 validate: Validator, conf: cfg.ConfigOpts) -> None:
+        self.storage = storage
         self._management = management
         self.validate = validate
         self.conf = conf
@@ -185,8 +188,15 @@ class PoolActions(ManagementActions):
         return Response(200, document(pools.get(name), detailed=False))
 
     def pool_delete(self, req: ScopedRequest) -> Response:
-        """204, also for a pool that does not exist; 403 while queues live on it."""
+        """204, also for a pool that does not exist; 403 while queues live on it. The
+        placements of its deleted queues (kept so that a queue made again never reuses
+        a message id) are forgotten first."""
         name = self.validate.resource_name(req.params.get("pool_name"), "pool_name")
+        if isinstance(self.storage, PooledDriver):
+            try:
+                self.storage.release_pool(name)
+            except PoolDoesNotExist:
+                return Response(204)
         self.management.pools.delete(name)
         return Response(204)
 

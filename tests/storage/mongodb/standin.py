@@ -32,7 +32,8 @@ def uri() -> str | None:
     return found if isinstance(found, str) else None
 
 
-def _command() -> list[str]:
+def command() -> list[str]:
+    """The stand-in's command line, without its options. Raises Unavailable."""
     script = Path(sys.executable).with_name("nx-27017")
     found = str(script) if script.exists() else shutil.which("nx-27017")
     if found is None:
@@ -51,12 +52,12 @@ def start() -> str:
     """Start the stand-in (once per process) and return its URI. Raises Unavailable."""
     if uri() is not None:
         return uri() or ""
-    command = _command()
+    launcher = command()
     workdir = tempfile.mkdtemp(prefix="zaqar-nx27017-")
     port = _free_port()
     log = open(os.path.join(workdir, "out.log"), "wb")  # noqa: SIM115 (kept while it runs)
     process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port), "--data-dir", "memory",
+        [*launcher, "--host", "127.0.0.1", "--port", str(port), "--data-dir", "memory",
          "--log-file", os.path.join(workdir, "nx.log"),
          "--pid-file", os.path.join(workdir, "nx.pid")],
         stdout=log, stderr=subprocess.STDOUT, cwd=workdir)

@@ -14,7 +14,7 @@ from zaqar.api.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from zaqar.api.flavors import CAPABILITIES
 from zaqar.api.pools import MAX_WEIGHT, check_flavor, check_options, check_uri, check_weight
 from zaqar.api.validation import Validator
-from zaqar.storage import load_management_driver
+from zaqar.storage.pooling import PooledDriver
 from zaqar.storage.sqlalchemy.driver import SqlDriver
 
 PROJECT = "project-a"
@@ -23,13 +23,11 @@ CLIENT = "3381af92-2b9e-11e3-b191-71861300734c"
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
+    """As bootstrap builds it: over the pooled driver, given its management store."""
     conf = make_conf(tmp_path, DEFAULT={"admin_mode": True, "pooling": True})
-    storage = SqlDriver(conf)
+    storage = PooledDriver(conf)
     storage.prepare()
-    management = load_management_driver(conf)
-    management.prepare()
-    yield Api(storage, conf, management)
-    management.close()
+    yield Api(storage, conf, storage.management)
     storage.close()
 
 
@@ -205,13 +203,15 @@ def test_delete_is_204_also_for_a_missing_pool(api, uri):
     refused(api, "pool_get", NotFound, pool_name="p1")
 
 
-def test_a_pool_holding_queues_is_not_deleted_403(api, uri):
+def test_a_pool_holding_queues_is_not_deleted_403_until_they_are(api, uri):
     call(api, "pool_create", pool_name="p1", weight=10, uri=uri("a"))
-    api.management.catalog.insert("q1", PROJECT, "p1")
+    assert call(api, "queue_create", queue_name="q1").status == 201
     error = refused(api, "pool_delete", Forbidden, pool_name="p1")
     assert error.title == "Unable to delete"
-    api.management.catalog.delete("q1", PROJECT)
+    assert call(api, "pool_get", pool_name="p1").status == 200
+    call(api, "queue_delete", queue_name="q1")
     assert call(api, "pool_delete", pool_name="p1").status == 204
+    refused(api, "pool_get", NotFound, pool_name="p1")
 
 
 # -- flavors -----------------------------------------------------------------------------
