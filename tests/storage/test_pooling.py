@@ -338,3 +338,15 @@ def test_zaqar_gc_collects_every_pool(pooled, tmp_path, capsys):
     config.write_text(f"[DEFAULT]\ndata_dir = {tmp_path}\npooling = true\n")
     gc.main(["--config-file", str(config)])
     assert "zaqar-gc: removed 4 expired rows" in capsys.readouterr().out
+
+
+def test_a_pool_joining_a_flavor_moves_none_of_its_queues(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    post(pooled, "q", n=2)
+    pooled.management.flavors.create(Flavor("gold", P))
+    pooled.management.pools.set_flavor(["a"], "gold")
+    pooled.queues.set_metadata("q", P, {"b": 1})
+    assert pooled.catalog.lookup("q", P) == "a"
+    assert pooled.queues.stats("q", P).total == 2
+    pooled.queues.set_metadata("q", P, {"_flavor": "gold"})  # its pool is gold's already
+    assert pooled.queues.stats("q", P).total == 2

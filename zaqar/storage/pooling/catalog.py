@@ -24,6 +24,8 @@ from zaqar.storage.management import (
 from zaqar.storage.pooling.uris import driver_for_pool
 
 LOG = logging.getLogger(__name__)
+# Placements tried when the chosen pool is deleted before the queue is placed on it.
+PLACE_ATTEMPTS = 3
 
 
 def choose_weighted(pools: list[Pool], rng: random.Random) -> Pool | None:
@@ -78,10 +80,17 @@ class Catalog:
         pool = self.lookup(queue, project)
         if pool is not None:
             return pool
-        chosen = self.choose(project, flavor)
-        winner = self.management.catalog.insert(queue, project, chosen)
-        self._remember(queue, project, winner)
-        return winner
+        for attempt in range(PLACE_ATTEMPTS):
+            chosen = self.choose(project, flavor)
+            try:
+                winner = self.management.catalog.insert(queue, project, chosen)
+            except PoolDoesNotExist:  # deleted since it was chosen: choose again
+                if attempt + 1 == PLACE_ATTEMPTS:
+                    raise
+                continue
+            self._remember(queue, project, winner)
+            return winner
+        raise AssertionError("unreachable")
 
     def choose(self, project: str, flavor: str | None) -> str:
         """A pool for a new queue of ``project`` (weighted at random). Raises

@@ -57,27 +57,29 @@ class QueueController(_Routed, base.QueueController):
         return driver.queues.get_metadata(name, project)
 
     def set_metadata(self, name: str, project: str, metadata: dict[str, Any]) -> None:
-        """A change of ``_flavor`` moves the queue to a pool of the new flavor (as
-        upstream registers it again): metadata only, its messages, claims and
-        subscriptions are left behind and deleted."""
+        """A change of the queue's ``_flavor`` moves it to a pool of the new flavor,
+        unless its pool is one already (as upstream registers it again): the metadata
+        moves; its messages, claims and subscriptions are deleted with the queue on the
+        former pool. A pool that joined or left a flavor moves no queue."""
         pool = self._catalog.lookup(name, project)
         if pool is None:
             raise errors.QueueDoesNotExist(name, project)
         driver = self._catalog.driver(pool)
         flavor = flavor_of(metadata)
-        if self._catalog.pool(pool).flavor == flavor:
+        if flavor == flavor_of(driver.queues.get_metadata(name, project)) \
+                or self._catalog.pool(pool).flavor == flavor:
             driver.queues.set_metadata(name, project, metadata)
             return
-        if not driver.queues.exists(name, project):
-            raise errors.QueueDoesNotExist(name, project)
         target = self._catalog.choose(project, flavor)
+        if target == pool:  # its pool joined the flavor since this process looked
+            driver.queues.set_metadata(name, project, metadata)
+            return
         moved = self._catalog.driver(target)
         if not moved.queues.create(name, project, metadata):
             moved.queues.set_metadata(name, project, metadata)
         self._catalog.move(name, project, target)
-        if target != pool:
-            driver.queues.delete(name, project)
-            driver.subscriptions.purge(name, project)
+        driver.queues.delete(name, project)
+        driver.subscriptions.purge(name, project)
 
     def delete(self, name: str, project: str) -> None:
         """The placement stays: made again, the queue is on the same pool, which then
