@@ -55,34 +55,40 @@ class SubscriptionActions(Actions):
 
     def _with_trust(self, req: ScopedRequest, subscriber: str, options: dict[str, Any],
                     ends: float) -> dict[str, Any]:
-        """``options`` of a subscription to ``subscriber``; for a ``trust+`` subscriber
-        without ``trust_id``, a copy naming a new trust from the caller to the service's
-        trustee user, ending at ``ends`` (zaqar.notification.trust_issuer). Raises
-        BadRequest with no Keystone caller, Forbidden when Keystone refuses the trust,
-        ServiceUnavailable when it cannot be asked."""
+        """``options`` of a subscription to ``subscriber``. For a ``trust+`` subscriber
+        (zaqar.notification.trust_issuer): without ``trust_id``, a copy naming a new
+        trust from the caller to the service's trustee user, ending at ``ends``; with
+        one, the same options once Keystone shows the trust is the caller's (also when
+        an update keeps it: a changed subscriber must not receive another user's
+        tokens). Raises BadRequest with no Keystone caller, Forbidden when
+        Keystone refuses, ServiceUnavailable when it cannot be asked."""
         trust_id = options.get("trust_id")
-        if (not urlsplit(subscriber).scheme.startswith("trust+")
-                or (isinstance(trust_id, str) and trust_id)):
+        named = isinstance(trust_id, str) and bool(trust_id)
+        if not urlsplit(subscriber).scheme.startswith("trust+"):
             return options
         caller = req.credentials
         if caller is None or not caller.token or not caller.user_id or not caller.project_id:
-            raise BadRequest("A trust+ subscriber without options.trust_id needs a caller "
-                             "authenticated by Keystone (its trust is created from the "
-                             "caller's token); give options.trust_id otherwise.")
+            if named and self.conf.auth_strategy != "keystone":
+                return options  # no identities: nothing to check the trust against
+            raise BadRequest("A trust+ subscriber needs a caller authenticated by Keystone: "
+                             "its trust is created from the caller's token when "
+                             "options.trust_id is not given, and checked when it is.")
         if self._trust_issuer is None:
             # Imported on first use: keystoneauth is not needed by services without it.
             from zaqar.notification.trust_issuer import TrustIssuer
             self._trust_issuer = TrustIssuer(self.conf)
-        from zaqar.notification.trust_issuer import TrustNotCreated
+        from zaqar.notification.trust_issuer import TrustRefused
         try:
-            created = self._trust_issuer.create(caller, ends)
-        except TrustNotCreated as error:
+            if named:
+                self._trust_issuer.check(caller, trust_id)
+                return options
+            return {**options, "trust_id": self._trust_issuer.create(caller, ends)}
+        except TrustRefused as error:
             if error.refused:
                 raise Forbidden(f"Keystone refused the subscriber's trust: {error.reason}",
-                                "Trust not created") from None
-            raise ServiceUnavailable(f"The subscriber's trust could not be created: "
-                                     f"{error.reason}") from None
-        return {**options, "trust_id": created}
+                                "Trust not usable" if named else "Trust not created") from None
+            raise ServiceUnavailable("The subscriber's trust could not be created or "
+                                     f"checked: {error.reason}") from None
 
     def _document(self, found: Subscription, at: float) -> dict[str, Any]:
         document = render.subscription(found, at)

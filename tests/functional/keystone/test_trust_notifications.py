@@ -79,13 +79,18 @@ def test_webhook_carries_a_token_of_the_subscribers_trust(trusting_zaqar, keysto
     assert token["OS-TRUST:trust"]["id"] == trust_id
 
 
-def test_trust_keystone_refuses_gives_the_message_up(trusting_zaqar, accounts):
+def test_a_trust_deleted_in_keystone_gives_the_message_up(trusting_zaqar, keystone,
+                                                        accounts):
     alice = Client(trusting_zaqar.url, accounts.alice)
+    trust_id = trust_to_zaqar(keystone, accounts, accounts.alice)
     queue = f"q-{uuid.uuid4().hex[:12]}"
     with webhook_receiver() as hook:
         created = alice.post(f"/v2/queues/{queue}/subscriptions", json={
-            "subscriber": f"trust+{hook.url}", "options": {"trust_id": uuid.uuid4().hex}})
+            "subscriber": f"trust+{hook.url}", "options": {"trust_id": trust_id}})
         assert created.status_code == 201, created.text
+        deleted = accounts.identity.session.delete(
+            f"{keystone.url}/OS-TRUST/trusts/{trust_id}", timeout=30)
+        assert deleted.status_code == 204, deleted.text
         subscription = f"/v2/queues/{queue}/subscriptions/{created.json()['subscription_id']}"
         alice.post(f"/v2/queues/{queue}/messages", json={"messages": [{"body": 1}]})
         record = wait_until(
@@ -94,6 +99,51 @@ def test_trust_keystone_refuses_gives_the_message_up(trusting_zaqar, accounts):
             lambda: alice.get(subscription).json()["delivery"])
         assert hook.received == []
     assert record["last_error"].startswith("No token from trust")
+
+
+@pytest.mark.parametrize("who", ["bob", "carol"])  # another project's member; an admin
+def test_naming_another_users_trust_is_403(trusting_zaqar, keystone, accounts, who):
+    """A trust_id read in a subscription document may not be reused by someone else:
+    the webhook would act as its trustor."""
+    trust_id = trust_to_zaqar(keystone, accounts, accounts.alice)
+    other = Client(trusting_zaqar.url, getattr(accounts, who))
+    queue = f"q-{uuid.uuid4().hex[:12]}"
+    response = other.post(f"/v2/queues/{queue}/subscriptions", json={
+        "subscriber": "trust+http://127.0.0.1:9/hook", "options": {"trust_id": trust_id}})
+    assert response.status_code == 403, response.text
+    assert response.json()["title"] == "Trust not usable"
+    assert other.get(f"/v2/queues/{queue}/subscriptions").json()["subscriptions"] == []
+
+
+def test_naming_a_trust_keystone_does_not_know_is_403(trusting_zaqar, accounts):
+    alice = Client(trusting_zaqar.url, accounts.alice)
+    response = alice.post("/v2/queues/unknown-trust/subscriptions", json={
+        "subscriber": "trust+http://127.0.0.1:9/hook",
+        "options": {"trust_id": uuid.uuid4().hex}})
+    assert response.status_code == 403, response.text
+    assert "Keystone refused the subscriber's trust" in response.json()["description"]
+
+
+def test_another_user_may_not_point_a_trust_subscription_elsewhere(trusting_zaqar,
+                                                                   accounts):
+    """Alice, of carol's project, sees carol's subscription and its trust (carol is an
+    admin): sending its tokens to another URL, or naming the trust again, is 403;
+    options without the trust make one of alice's own."""
+    alice = Client(trusting_zaqar.url, accounts.alice)
+    carol = Client(trusting_zaqar.url, accounts.carol)
+    queue = f"q-{uuid.uuid4().hex[:12]}"
+    created = carol.post(f"/v2/queues/{queue}/subscriptions", json={
+        "subscriber": "trust+http://127.0.0.1:9/hook", "ttl": 600})
+    path = f"/v2/queues/{queue}/subscriptions/{created.json()['subscription_id']}"
+    carols = carol.get(path).json()["options"]["trust_id"]
+    assert alice.patch(path, json={
+        "subscriber": "trust+http://127.0.0.1:10/mine"}).status_code == 403
+    assert alice.patch(path, json={"options": {"trust_id": carols}}).status_code == 403
+    assert carol.get(path).json()["subscriber"] == "trust+http://127.0.0.1:9/hook"
+    assert carol.patch(path, json={
+        "subscriber": "trust+http://127.0.0.1:10/hook"}).status_code == 204
+    assert alice.patch(path, json={"options": {"format": "json"}}).status_code == 204
+    assert alice.get(path).json()["options"]["trust_id"] != carols
 
 
 def user_id(keystone: KeystoneServer, accounts: Accounts, token: str) -> str:
