@@ -72,6 +72,26 @@ def test_scopes_spread_over_every_master(driver):
     assert len(masters) == 3
 
 
+def test_a_queue_is_registered_before_its_first_post_and_again_after_one_cut_short(
+        driver, monkeypatch):
+    registered = []
+    register = driver.register_queue
+    monkeypatch.setattr(driver, "register_queue",
+                        lambda *args: registered.append(args) or register(*args))
+    keys = driver.keyspace.scope("q", P)
+    post(driver, "q")
+    post(driver, "q")  # registered: the post script alone
+    assert registered == [("q", P)]
+    assert driver.queues.exists("q", P)
+    assert driver.client.sismember(driver.keyspace.scopes, scope_member("q", P))
+
+    driver.client.delete(keys.queue_marker)  # a registration that stopped half-way
+    post(driver, "q")
+    assert registered == [("q", P)] * 2
+    assert driver.client.exists(keys.queue_marker)
+    assert bodies(driver, "q") == [{"n": 0}] * 3
+
+
 def test_a_dead_letter_crosses_slots_in_two_steps(driver):
     [source_id] = post(driver, "q")
     assert driver.client.keyslot(driver.keyspace.scope("q", P).messages) != \

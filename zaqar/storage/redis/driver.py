@@ -10,13 +10,14 @@ the global and per-project keys (keys.py) are written by separate commands, in a
 that a crash between them cannot turn into a lost or unseen message:
 
 - a queue is registered (:meth:`RedisDriver.register_queue`: its metadata field, its
-  name, its scope in ``scopes``) before a post stores anything in it, on every post: a
-  registration cut short is done again by the next one;
-- a queue's messages are deleted before its name and metadata, so a delete cut short
-  leaves an empty queue, never a queue-less one;
+  name, its scope in ``scopes``, then its ``queue`` marker in its own slot) before a
+  post stores anything in it: the post script stores nothing without the marker, so a
+  registration cut short is done again by the next post;
+- a queue's marker and messages are deleted (one command) before its name and
+  metadata, so a delete cut short leaves an empty queue, never a queue-less one;
 - a scope leaves ``scopes`` (garbage collection) or ``subscribed-scopes`` only after a
   look at what it holds, which is made again after the removal and puts the member back
-  if a queue or subscription came in the meantime;
+  if a queue or subscription came in the meantime (their creators add it after them);
 - dead letters move in two steps (dead_letters.py).
 """
 from __future__ import annotations
@@ -42,9 +43,13 @@ LOG = logging.getLogger(__name__)
 GROUP = "drivers:message_store:redis"
 # redis-py raises its own ConnectionError and TimeoutError (not the builtins); Sentinel's
 # MasterNotFoundError and a server still loading its data are ConnectionErrors. A
-# read-only reply comes from a master demoted to replica until clients move on.
+# read-only reply comes from a master demoted to replica until clients move on. On a
+# cluster, a slot without a master (a failover under way) is one of the last three,
+# once redis-py's own retries are spent.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    redis.ConnectionError, redis.TimeoutError, redis.ReadOnlyError)
+    redis.ConnectionError, redis.TimeoutError, redis.ReadOnlyError,
+    redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError,
+    redis.exceptions.SlotNotCoveredError)
 MINIMUM_SERVER = (5, 0)
 _SCOPES_PER_ROUND = 100  # scopes whose garbage one pipelined round trip collects
 
@@ -93,16 +98,20 @@ class RedisDriver(base.DataDriver):
             return False
 
     def register_queue(self, name: str, project: str, metadata: str = "{}") -> bool:
-        """Cluster: create the queue (with ``metadata``, JSON) unless it exists, and
-        put its scope in ``scopes``: keys in two slots, one pipelined round trip, not
-        atomic; cut short, the next call completes it. Returns whether it was created.
-        Run before anything is stored in the queue."""
-        keys = self.keyspace.scope(name, project)
-        with self.client.pipeline(transaction=False) as pipe:
+        """Cluster: create the queue (with ``metadata``, JSON) unless it exists, put its
+        scope in ``scopes``, then set its marker (keys.py), and add the scope again (a
+        garbage collection may have taken it out before the marker was there). Three
+        round trips, not atomic: cut short, the marker is missing and the next post
+        registers the queue again. Returns whether it was created."""
+        keys, member = self.keyspace.scope(name, project), scope_member(name, project)
+        client = self.client
+        with client.pipeline(transaction=False) as pipe:
             pipe.hsetnx(keys.queue_metadata, name, metadata)
             pipe.zadd(keys.queue_names, {name: 0})
-            pipe.sadd(keys.scopes, scope_member(name, project))
+            pipe.sadd(keys.scopes, member)
             created, _, _ = pipe.execute()
+        client.set(keys.queue_marker, 1)
+        client.sadd(keys.scopes, member)
         return bool(created)
 
     def purge_messages(self, queue: str, project: str) -> None:
@@ -153,32 +162,30 @@ class RedisDriver(base.DataDriver):
             keys = keyspace.scope(queue, project)
             more = 1
             while more:
-                count, more, subscribed, waiting = (int(part) for part in
-                                                    self.scripts.collect_garbage(
-                                                        keys, now, batch, queue, member))
+                count, more, subscribed, waiting, registered = (
+                    int(part) for part in
+                    self.scripts.collect_garbage(keys, now, batch, queue, member))
                 removed += count
             if waiting:
                 dead_letters.move_on(self, queue, project)
             if not subscribed:
-                self._forget_scope(keys, member, queue)
+                self._forget_scope(keys, member, bool(registered))
         return removed
 
-    def _forget_scope(self, keys: ScopeKeys, member: str, queue: str) -> None:
-        """Take ``member`` out of ``subscribed-scopes``, and out of ``scopes`` when its
-        queue does not exist; then look again, and put it back where a subscription or
-        the queue came in between. (A subscription's creator adds the member after it
-        too. A queue made in the instant between the two looks stays out of ``scopes``
-        until its next post registers it again; its keys' safety-net expiry holds
-        until then.)"""
+    def _forget_scope(self, keys: ScopeKeys, member: str, registered: bool) -> None:
+        """Take ``member`` out of ``subscribed-scopes``, and out of ``scopes`` unless
+        its queue is ``registered``; then look again, and put it back where a
+        subscription or the queue came in between (their creators add the member after
+        writing them, so one of the two sees the other)."""
         client = self.client
         client.srem(keys.subscribed_scopes, member)
         if client.exists(keys.subscriptions):
             client.sadd(keys.subscribed_scopes, member)
             return
-        if client.hexists(keys.queue_metadata, queue):
+        if registered:
             return
         client.srem(keys.scopes, member)
-        if client.hexists(keys.queue_metadata, queue) or client.exists(keys.subscriptions):
+        if client.exists(keys.queue_marker, keys.subscriptions):
             client.sadd(keys.scopes, member)
 
     def watch_posts(self, on_post: Callable[[str, str], None]) -> PostWatch:

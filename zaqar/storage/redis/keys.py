@@ -60,6 +60,10 @@ there, see dead_letters.py):
                                       b body, s state, e expires)
 - ``P:dead-letter-sources:<S>`` ZSET  ``<source queue>:<source id>`` -> when the dead
                                       letter it became expires: what was moved in already
+- ``P:queue:<S>``               STRING ``1`` once the queue is registered in the keys
+                                      of other slots (its metadata field, its name, its
+                                      ``scopes`` member; driver.py): the post script
+                                      stores nothing in a queue without it
 
 Every script gets a scope's keys in the order of :class:`ScopeKeys` (scripts/common.lua
 names them the same way), so each declares all the keys it may touch.
@@ -98,6 +102,7 @@ class ScopeKeys(NamedTuple):
     subscription_expiries: str
     dead_letters: str
     dead_letter_sources: str
+    queue_marker: str
     queue_names: str
     queue_metadata: str
     scopes: str
@@ -157,7 +162,7 @@ class Keyspace:
             key("expiries"), key("free"), key("delayed"), key("claimed"), key("claims"),
             key("claim-expiries"), key("subscriptions"), key("subscribers"),
             key("subscription-expiries"), key("dead-letters"), key("dead-letter-sources"),
-            self.queue_names(project), self.queue_metadata(project), self.scopes,
+            key("queue"), self.queue_names(project), self.queue_metadata(project), self.scopes,
             self.message_id_floor, self.subscribed_scopes)
 
     def _project_tag(self, project: str) -> str:

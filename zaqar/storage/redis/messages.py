@@ -28,8 +28,9 @@ class MessageController(base.MessageController):
     def post(self, queue: str, project: str, messages: Sequence[base.NewMessage],
              client_id: str) -> list[str]:
         """One script: the queue is created if needed, the batch gets consecutive ids
-        and is announced to :meth:`RedisDriver.watch_posts`. On a cluster the queue is
-        registered first (:meth:`RedisDriver.register_queue`), then the script runs.
+        and is announced to :meth:`RedisDriver.watch_posts`. On a cluster the script
+        stores nothing in a queue not registered yet (:meth:`RedisDriver.register_queue`):
+        it is then registered and the script run again.
 
         The states are packed and the times written here (``repr`` keeps every digit),
         from the ``now`` the script gets: this work is spread over the driver's
@@ -49,11 +50,12 @@ class MessageController(base.MessageController):
                 else jsoncodec.dumps(body)
             per_message += [stored, *kinds[kind]]
         last = now + max(message.ttl for message in messages)
-        if self._driver.cluster:  # the script cannot reach the queue's keys there
+        args = (queue, scope_member(queue, project), self._driver.keyspace.posts,
+                len(messages), repr(last), *per_message)
+        first = int(self._driver.scripts.post(self._scope(queue, project), now, *args))
+        if not first:  # cluster: the queue is not registered, and nothing was stored
             self._driver.register_queue(queue, project)
-        first = int(self._driver.scripts.post(
-            self._scope(queue, project), now, queue, scope_member(queue, project),
-            self._driver.keyspace.posts, len(messages), repr(last), *per_message))
+            first = int(self._driver.scripts.post(self._scope(queue, project), now, *args))
         return [str(first + offset) for offset in range(len(messages))]
 
     def list(self, queue: str, project: str, client_id: str, marker: str | None = None,

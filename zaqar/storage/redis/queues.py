@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from zaqar.storage import base, errors
-from zaqar.storage.redis import records
+from zaqar.storage.redis import dead_letters, records
 from zaqar.storage.redis.keys import scope_member
 
 if TYPE_CHECKING:
@@ -49,11 +49,13 @@ class QueueController(base.QueueController):
 
     def delete(self, name: str, project: str) -> None:
         """Delete the queue, its messages and claims at once (subscriptions stay, as
-        they do on SQL). On a cluster, two MULTIs: the messages first (a delete cut
-        short leaves an empty queue), then the queue's name and metadata."""
+        they do on SQL). On a cluster, in two steps: the queue's marker and messages
+        (one command), then its name and metadata (a MULTI); cut short, an empty queue
+        is left. Dead letters on their way out are moved on first."""
         keys = self._driver.keyspace.scope(name, project)
         if self._driver.cluster:
-            self._driver.purge_messages(name, project)
+            dead_letters.move_on(self._driver, name, project)
+            self._driver.client.delete(keys.queue_marker, *keys.of_messages)
             with self._driver.client.pipeline(transaction=True) as pipe:
                 pipe.hdel(keys.queue_metadata, name)
                 pipe.zrem(keys.queue_names, name)

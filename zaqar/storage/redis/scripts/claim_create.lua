@@ -1,7 +1,7 @@
 -- Claim up to `limit` free messages, oldest first.
 -- ARGV: now, claim id, ttl, grace, limit; with a dead-letter queue (storage.base.DeadLetter)
 --       also its max claims, its TTL ('' for none), its name, its scope member and the
---       posts channel, and KEYS holds its scope's keys after the queue's own (21 to 40).
+--       posts channel, and KEYS holds its scope's keys after the queue's own (22 to 42).
 -- Free messages claimed max claims times already move to the dead-letter queue here,
 -- in the same script as the claim: never in both queues, never in neither. They do
 -- not count against the limit. On a Redis Cluster the dead-letter queue's keys are in
@@ -48,8 +48,8 @@ local function move_dead_letters(dead, dead_states)
     local D_IDS, D_MESSAGES, D_BODIES, D_STATES = dead_key(1), dead_key(2), dead_key(3),
         dead_key(4)
     local D_EXPIRIES, D_FREE = dead_key(5), dead_key(6)
-    local D_NAMES, D_METADATA, D_SCOPES, D_FLOOR = dead_key(16), dead_key(17), dead_key(18),
-        dead_key(19)
+    local D_NAMES, D_METADATA, D_SCOPES, D_FLOOR = dead_key(17), dead_key(18), dead_key(19),
+        dead_key(20)
     local name, member, channel = dead_queue, ARGV[9], ARGV[10]
     if redis.call('HSETNX', D_METADATA, name, '{}') == 1 then
         redis.call('ZADD', D_NAMES, 0, name)

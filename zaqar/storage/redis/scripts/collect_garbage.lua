@@ -1,8 +1,9 @@
 -- Remove a scope's expired messages, claims and subscriptions, up to `batch` of each.
 -- ARGV: now, batch, queue name, scope member.
--- Returns {removed, more, subscribed, dead letters}: more is 1 when a batch was full
--- (run again); subscribed is 1 while the scope holds subscriptions; dead letters counts
--- those waiting in DEAD_LETTERS (a cluster's; the driver moves them on).
+-- Returns {removed, more, subscribed, dead letters, registered}: more is 1 when a batch
+-- was full (run again); subscribed is 1 while the scope holds subscriptions; dead
+-- letters counts those waiting in DEAD_LETTERS, registered is 1 while QUEUE_MARKER is
+-- there (a cluster's: the driver goes on from them).
 -- A scope with neither a queue nor subscriptions leaves SCOPES (on a cluster, where
 -- SCOPES is nil here, the driver sees to that).
 local batch, queue, scope = tonumber(ARGV[2]), ARGV[3], ARGV[4]
@@ -41,4 +42,5 @@ if SCOPES then
         redis.call('SREM', SCOPES, scope)
     end
 end
-return {removed, more, subscribed, redis.call('HLEN', DEAD_LETTERS)}
+return {removed, more, subscribed, redis.call('HLEN', DEAD_LETTERS),
+        redis.call('EXISTS', QUEUE_MARKER)}

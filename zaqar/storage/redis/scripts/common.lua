@@ -21,12 +21,12 @@ local MESSAGE_IDS, MESSAGES, BODIES, STATES = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local EXPIRIES, FREE, DELAYED, CLAIMED = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local CLAIMS, CLAIM_EXPIRIES = KEYS[9], KEYS[10]
 local SUBSCRIPTIONS, SUBSCRIBERS, SUBSCRIPTION_EXPIRIES = KEYS[11], KEYS[12], KEYS[13]
-local DEAD_LETTERS, DEAD_LETTER_SOURCES = KEYS[14], KEYS[15]
+local DEAD_LETTERS, DEAD_LETTER_SOURCES, QUEUE_MARKER = KEYS[14], KEYS[15], KEYS[16]
 -- The global and per-project keys: nil on a Redis Cluster, where a script gets the
 -- scope's own keys only (one hash slot) and the driver writes these itself.
-local QUEUE_NAMES, QUEUE_METADATA, SCOPES = KEYS[16], KEYS[17], KEYS[18]
-local MESSAGE_ID_FLOOR, SUBSCRIBED_SCOPES = KEYS[19], KEYS[20]
-local SCOPE_WIDTH = 20  -- keys per scope on a single server (a second scope follows)
+local QUEUE_NAMES, QUEUE_METADATA, SCOPES = KEYS[17], KEYS[18], KEYS[19]
+local MESSAGE_ID_FLOOR, SUBSCRIBED_SCOPES = KEYS[20], KEYS[21]
+local SCOPE_WIDTH = 21  -- keys per scope on a single server (a second scope follows)
 
 local NOW = tonumber(ARGV[1])
 local AFTER_NOW = '(' .. ARGV[1]

@@ -5,13 +5,16 @@
 -- The driver packs the states and writes the times as exact text (repr), from the same
 -- "now": packing and printing numbers was a large part of what a post cost Redis beyond
 -- the writes themselves.
--- Returns the first id; the batch has consecutive ids from it, counted in the scope
--- (MESSAGE_IDS; see keys.py for why it outlives the queue). Announces the scope on
--- the posts channel, last: subscribers get it once the batch is stored.
+-- Returns the first id (0: nothing stored, see below); the batch has consecutive ids
+-- from it, counted in the scope (MESSAGE_IDS; see keys.py for why it outlives the
+-- queue). Announces the scope on the posts channel, last: subscribers get it once the
+-- batch is stored.
 local queue, scope, posts_channel = ARGV[2], ARGV[3], ARGV[4]
 local count, last = tonumber(ARGV[5]), tonumber(ARGV[6])
 
--- On a cluster (QUEUE_METADATA nil) the driver has created the queue before.
+-- On a cluster (QUEUE_METADATA nil) the driver registers the queue (QUEUE_MARKER says it
+-- did) before anything is stored in it: 0 asks it to.
+if not QUEUE_METADATA and redis.call('EXISTS', QUEUE_MARKER) == 0 then return 0 end
 if QUEUE_METADATA and redis.call('HSETNX', QUEUE_METADATA, queue, '{}') == 1 then
     redis.call('ZADD', QUEUE_NAMES, 0, queue)
     -- A queue that exists is in SCOPES already: whatever creates one adds it, and
