@@ -27,7 +27,7 @@ delivery lease in the store (``SubscriptionController.acquire_delivery_lease``, 
 this notifier, for ``[notification] delivery_lease`` seconds), reads the subscription
 again (its cursor as the last holder left it), renews the lease before each attempt once
 a third of its time has passed (and the scheduler renews it while a retry waits), and
-releases it when nothing more is due. A notifier that dies leaves its leases to expire;
+releases it once a run finds nothing due. A notifier that dies leaves its leases to expire;
 another node then carries on from the stored cursor.
 """
 from __future__ import annotations
@@ -270,7 +270,6 @@ class Notifier:
         except Exception:
             LOG.exception("Notifier: delivering to subscription %s failed", subscription.id)
         finally:
-            self._end_lease(subscription, more)
             self._release(subscription)
             if more:
                 self._wake.set()
@@ -279,11 +278,21 @@ class Notifier:
 
     def _lease(self, subscription: Subscription) -> Subscription | None:
         """The subscription as stored, once its lease is this notifier's; None when
-        nothing is due to it, or another notifier holds it."""
+        nothing is due to it (a lease held is then released), or another notifier holds
+        it. A lease is kept from one run to the next while work comes (a burst of posts
+        costs one take and one release, not a pair per page)."""
         assert self._leases is not None
-        if not self._leases.holds(subscription.id) and not self._has_work(subscription):
+        held = self._leases.holds(subscription.id)
+        if not self._has_work(subscription):
+            if held:
+                with self._lock:
+                    waiting = subscription.id in self._retries
+                if not waiting:
+                    self._leases.release(subscription)
             return None  # the usual case: no storage write for an idle subscription
-        if not self._leases.take(subscription):
+        if held:
+            self._leases.keep(subscription)  # raises LeaseLost
+        elif not self._leases.take(subscription):
             with self._lock:
                 self._retries.pop(subscription.id, None)
             return None
@@ -304,15 +313,6 @@ class Notifier:
     def _keep_lease(self, subscription: Subscription) -> None:
         if self._leases is not None:
             self._leases.keep(subscription)
-
-    def _end_lease(self, subscription: Subscription, more: bool) -> None:
-        """Release the lease unless more is due at once or a retry waits."""
-        if self._leases is None or not self._leases.holds(subscription.id) or more:
-            return
-        with self._lock:
-            if subscription.id in self._retries:
-                return
-        self._leases.release(subscription)
 
     # -- delivering ---------------------------------------------------------------------
 
