@@ -6,11 +6,16 @@ tests/engines.py: a SQLite pool and a Redis pool); these tests cover what is par
 to pooling, on SQLite pools in the test's directory unless said otherwise.
 """
 import math
+import multiprocessing
+import os
 import random
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 
 from tests import engines
 from tests.conftest import make_conf
@@ -350,3 +355,71 @@ def test_a_pool_joining_a_flavor_moves_none_of_its_queues(pooled, tmp_path):
     assert pooled.queues.stats("q", P).total == 2
     pooled.queues.set_metadata("q", P, {"_flavor": "gold"})  # its pool is gold's already
     assert pooled.queues.stats("q", P).total == 2
+
+
+@pytest.fixture(params=["postgresql", "mysql"])
+def new_database(request) -> Iterator[str]:
+    """The URI of an empty schema (PostgreSQL) or database (MariaDB) of its own."""
+    engine = engines.by_name(request.param)
+    engine.check_reachable()
+    url = sa.make_url(os.environ.get(engine.uri_env, engine.default_uri))
+    name = f"{engines.SESSION}_pool"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    if request.param == "postgresql":
+        create, drop = f'CREATE SCHEMA "{name}"', f'DROP SCHEMA "{name}" CASCADE'
+        url = url.update_query_dict({"options": f"-csearch_path={name}"})
+    else:
+        create, drop = f"CREATE DATABASE `{name}`", f"DROP DATABASE `{name}`"
+        url = url.set(database=name)
+    with admin.connect() as conn:
+        conn.execute(sa.text(create))
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(drop))
+    admin.dispose()
+
+
+def _create_queue_at_once(data_dir: str, index: int, barrier, failures) -> None:
+    """A process of the service: its own driver, one queue created on the new pool."""
+    try:
+        conf = make_conf(data_dir, DEFAULT={"pooling": True})
+        driver = PooledDriver(conf)
+        barrier.wait()
+        driver.queues.create(f"q{index}", P)
+        driver.close()
+    except BaseException as error:  # reported by the parent
+        failures.put(repr(error))
+
+
+def test_processes_first_using_a_new_pool_at_once_all_migrate_it(conf, tmp_path,
+                                                                new_database):
+    """Several processes of the service meet a pool just registered at the same instant:
+    each migrates it (PostgreSQL lets one win the race, MariaDB's DDL is not
+    transactional), and every call succeeds; threads of one process take turns."""
+    first = PooledDriver(conf)
+    first.prepare()
+    first.management.pools.create(Pool("fresh", new_database, 1))
+    context = multiprocessing.get_context("spawn")
+    processes = 4
+    barrier, failures = context.Barrier(processes + 1), context.Queue()
+    workers = [context.Process(target=_create_queue_at_once, daemon=True,
+                               args=(str(tmp_path), index, barrier, failures))
+               for index in range(processes)]
+    for worker in workers:
+        worker.start()
+    threads = [threading.Thread(target=first.queues.create, args=(f"t{index}", P))
+               for index in range(3)]
+    barrier.wait(timeout=60)
+    for thread in threads:
+        thread.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    for thread in threads:
+        thread.join(timeout=120)
+    reported = []
+    while not failures.empty():
+        reported.append(failures.get())
+    assert reported == []
+    assert [entry.name for entry in first.queues.list(P)] == \
+        ["q0", "q1", "q2", "q3", "t0", "t1", "t2"]
+    first.close()

@@ -2,13 +2,15 @@
 the pools' data drivers it keeps."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import sqlalchemy as sa
 from oslo_config import cfg
 
 from zaqar.conf import management as management_conf
@@ -146,7 +148,11 @@ class Catalog:
             if known is not None and known[0] == identity:
                 return known[1]
         driver = driver_for_pool(self.conf, pool.uri, pool.options)
-        driver.prepare()
+        try:
+            _prepare(driver)
+        except BaseException:
+            driver.close()
+            raise
         driver.clock = self.clock
         with self._lock:
             known = self._drivers.get(name)
@@ -196,6 +202,44 @@ class Catalog:
             drivers, self._drivers = self._drivers, {}
         for _identity, driver in drivers.values():
             driver.close()
+
+
+# Alembic keeps its migration context in module globals: one migration at a time in a
+# process.
+_PREPARING = threading.Lock()
+# Held on a server database while a process migrates it (PostgreSQL advisory lock key,
+# MariaDB lock name prefix): processes that first use a new pool at once take turns.
+_MIGRATION_LOCK_KEY = 0x7A6171617250
+_MIGRATION_LOCK_TIMEOUT = 600
+
+
+def _prepare(driver: DataDriver) -> None:
+    """Migrate a pool's store, one process and thread at a time (SQLite's writers
+    already take turns at its write gate)."""
+    with _PREPARING, _migration_lock(getattr(driver, "writer", None)):
+        driver.prepare()
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: object) -> Iterator[None]:
+    if not isinstance(engine, sa.Engine) or engine.dialect.name == "sqlite":
+        yield
+        return
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+            unlock = sa.text("SELECT pg_advisory_unlock(:key)")
+            params: dict[str, object] = {"key": _MIGRATION_LOCK_KEY}
+        else:  # MySQL, MariaDB: locks are the server's; the name tells databases apart
+            name = f"zaqar-migrate-{engine.url.database}"
+            conn.execute(sa.text("SELECT GET_LOCK(:name, :timeout)"),
+                         {"name": name, "timeout": _MIGRATION_LOCK_TIMEOUT})
+            unlock = sa.text("SELECT RELEASE_LOCK(:name)")
+            params = {"name": name}
+        try:
+            yield
+        finally:
+            conn.execute(unlock, params)
 
 
 def flavor_of(metadata: dict[str, Any] | None) -> str | None:
