@@ -2,15 +2,13 @@
 the pools' data drivers it keeps."""
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import sqlalchemy as sa
 from oslo_config import cfg
 
 from zaqar.conf import management as management_conf
@@ -24,6 +22,7 @@ from zaqar.storage.management import (
     QueueFlavorDoesNotExist,
 )
 from zaqar.storage.pooling.uris import driver_for_pool
+from zaqar.storage.sqlalchemy.management.driver import migration_lock
 
 LOG = logging.getLogger(__name__)
 # Placements tried when the chosen pool is deleted before the queue is placed on it.
@@ -207,39 +206,11 @@ class Catalog:
 # Alembic keeps its migration context in module globals: one migration at a time in a
 # process.
 _PREPARING = threading.Lock()
-# Held on a server database while a process migrates it (PostgreSQL advisory lock key,
-# MariaDB lock name prefix): processes that first use a new pool at once take turns.
-_MIGRATION_LOCK_KEY = 0x7A6171617250
-_MIGRATION_LOCK_TIMEOUT = 600
-
-
 def _prepare(driver: DataDriver) -> None:
     """Migrate a pool's store, one process and thread at a time (SQLite's writers
     already take turns at its write gate)."""
-    with _PREPARING, _migration_lock(getattr(driver, "writer", None)):
+    with _PREPARING, migration_lock(getattr(driver, "writer", None)):
         driver.prepare()
-
-
-@contextlib.contextmanager
-def _migration_lock(engine: object) -> Iterator[None]:
-    if not isinstance(engine, sa.Engine) or engine.dialect.name == "sqlite":
-        yield
-        return
-    with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
-            unlock = sa.text("SELECT pg_advisory_unlock(:key)")
-            params: dict[str, object] = {"key": _MIGRATION_LOCK_KEY}
-        else:  # MySQL, MariaDB: locks are the server's; the name tells databases apart
-            name = f"zaqar-migrate-{engine.url.database}"
-            conn.execute(sa.text("SELECT GET_LOCK(:name, :timeout)"),
-                         {"name": name, "timeout": _MIGRATION_LOCK_TIMEOUT})
-            unlock = sa.text("SELECT RELEASE_LOCK(:name)")
-            params = {"name": name}
-        try:
-            yield
-        finally:
-            conn.execute(unlock, params)
 
 
 def flavor_of(metadata: dict[str, Any] | None) -> str | None:

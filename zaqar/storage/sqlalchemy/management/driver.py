@@ -33,6 +33,36 @@ def management_uri(conf: cfg.ConfigOpts) -> str:
     return "sqlite:///" + os.path.join(data_dir, "zaqar-management.sqlite3")
 
 
+# migration_lock: PostgreSQL advisory lock key, and how long MariaDB waits for its lock.
+MIGRATION_LOCK_KEY = 0x7A6171617250
+MIGRATION_LOCK_TIMEOUT = 600
+
+
+@contextlib.contextmanager
+def migration_lock(engine: object) -> Iterator[None]:
+    """Held while this process migrates a server database (PostgreSQL advisory lock,
+    MariaDB named lock), so processes that migrate one at once take turns; SQLite's
+    writers already do (and anything else is let through)."""
+    if not isinstance(engine, sa.Engine) or engine.dialect.name == "sqlite":
+        yield
+        return
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            unlock = sa.text("SELECT pg_advisory_unlock(:key)")
+            params: dict[str, object] = {"key": MIGRATION_LOCK_KEY}
+        else:  # MySQL, MariaDB: locks are the server's; the name tells databases apart
+            name = f"zaqar-migrate-{engine.url.database}"
+            conn.execute(sa.text("SELECT GET_LOCK(:name, :timeout)"),
+                         {"name": name, "timeout": MIGRATION_LOCK_TIMEOUT})
+            unlock = sa.text("SELECT RELEASE_LOCK(:name)")
+            params = {"name": name}
+        try:
+            yield
+        finally:
+            conn.execute(unlock, params)
+
+
 def _create_engine(uri: str, pool_size: int) -> sa.Engine:
     url = sa.make_url(uri)
     backend = url.get_backend_name()
@@ -88,7 +118,7 @@ class SqlManagementDriver(m.ManagementDriver):
             return
         alembic_conf = AlembicConfig()
         alembic_conf.set_main_option("script_location", str(MIGRATIONS))
-        with self.write() as conn:
+        with migration_lock(self.engine), self.write() as conn:
             alembic_conf.attributes["connection"] = conn
             command.upgrade(alembic_conf, "head")
 
