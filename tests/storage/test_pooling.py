@@ -423,3 +423,25 @@ def test_processes_first_using_a_new_pool_at_once_all_migrate_it(conf, tmp_path,
     assert [entry.name for entry in first.queues.list(P)] == \
         ["q0", "q1", "q2", "q3", "t0", "t1", "t2"]
     first.close()
+
+
+@pytest.mark.parametrize("kind", ["mongodb", "redis-cluster"])
+def test_pools_of_every_driver_serve_their_queues(pooled, tmp_path, kind):
+    """A MongoDB pool and a Redis Cluster pool (redis+cluster://) beside a SQLite one."""
+    engine = engines.by_name(kind)
+    engine.check_reachable()
+    options = {"database": f"{engines.SESSION}_pool"} if kind == "mongodb" \
+        else {"key_prefix": f"{engines.SESSION}:pool"}
+    assert check_pool_uri(pooled.conf, engine.uri, options) is None
+    pooled.management.pools.create(Pool(kind, engine.uri, 1, options=options))
+    add_pool(pooled, tmp_path, "sqlite", weight=0)
+    try:
+        assert post(pooled, "q", n=3) == ["1", "2", "3"]
+        claim = pooled.claims.create("q", P, 60, 60, 2)
+        assert [message.id for message in claim.messages] == ["1", "2"]
+        assert pooled.queues.stats("q", P).claimed == 2
+        assert pooled.catalog.lookup("q", P) == kind
+    finally:
+        pooled.queues.delete("q", P)
+        if kind == "mongodb":
+            pooled.catalog.driver(kind).client.drop_database(options["database"])
