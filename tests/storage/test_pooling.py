@@ -445,3 +445,18 @@ def test_pools_of_every_driver_serve_their_queues(pooled, tmp_path, kind):
         pooled.queues.delete("q", P)
         if kind == "mongodb":
             pooled.catalog.driver(kind).client.drop_database(options["database"])
+
+
+def test_listing_skips_the_placements_of_deleted_queues(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    add_pool(pooled, tmp_path, "b")
+    for index in range(15):
+        pooled.queues.create(f"d{index:02d}", P)
+        pooled.queues.delete(f"d{index:02d}", P)
+    pooled.subscriptions.create("s", P, "http://example.com/hook", 600, {})
+    for name in ("z1", "z2", "z3"):
+        pooled.queues.create(name, P)
+    assert [entry.name for entry in pooled.queues.list(P, limit=2)] == ["z1", "z2"]
+    assert [entry.name for entry in pooled.queues.list(P, marker="z2", limit=2)] == ["z3"]
+    assert pooled.queues.list(P, marker="z3") == []
+    assert pooled.queues.count(P) == 3

@@ -8,7 +8,6 @@ from __future__ import annotations
 import builtins
 import heapq
 import itertools
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -90,18 +89,33 @@ class QueueController(_Routed, base.QueueController):
 
     def list(self, project: str, marker: str | None = None, limit: int = 10,
              detailed: bool = False) -> list[base.QueueEntry]:
-        """The catalog's page of names, each read from its pool (one list per pool):
-        a name placed but whose queue is not made is left out."""
-        page = self._catalog.management.catalog.list(project, marker, limit)
-        by_pool: dict[str, set[str]] = defaultdict(set)
-        for queue, pool in page:
-            by_pool[pool].add(queue)
-        found: list[list[base.QueueEntry]] = []
-        for pool, names in by_pool.items():
-            listed = self._catalog.driver(pool).queues.list(project, marker, limit, detailed)
-            found.append([entry for entry in listed if entry.name in names])
-        merged = heapq.merge(*found, key=lambda entry: entry.name)
-        return builtins.list(itertools.islice(merged, limit))
+        """The catalog's names in its order, each looked up on its pool: placements of
+        deleted queues (and of queues only subscribed to) are skipped, and further
+        catalog pages read until ``limit`` queues are found or none is left. Each name
+        is read by itself: the pools may order names otherwise than the catalog."""
+        found: list[base.QueueEntry] = []
+        cursor = marker
+        while len(found) < limit:
+            page = self._catalog.management.catalog.list(project, cursor, limit)
+            for queue, pool in page:
+                entry = self._entry(self._catalog.driver(pool), queue, project, detailed)
+                if entry is not None:
+                    found.append(entry)
+            if len(page) < limit:
+                break
+            cursor = page[-1][0]
+        return found[:limit]
+
+    @staticmethod
+    def _entry(driver: base.DataDriver, name: str, project: str,
+               detailed: bool) -> base.QueueEntry | None:
+        if not detailed:
+            return base.QueueEntry(name, None) if driver.queues.exists(name, project) \
+                else None
+        try:
+            return base.QueueEntry(name, driver.queues.get_metadata(name, project))
+        except errors.QueueDoesNotExist:
+            return None
 
     def count(self, project: str) -> int:
         """The pools' counts added up (the catalog also places deleted queues)."""
