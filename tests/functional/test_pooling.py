@@ -14,7 +14,7 @@ from tests.conftest import make_conf
 from tests.functional.conftest import Rest, running_server
 from zaqar.conf import management as management_conf
 from zaqar.storage import load_management_driver
-from zaqar.storage.management import Flavor, ManagementDriver, Pool
+from zaqar.storage.management import ManagementDriver, Pool
 from zaqar.storage.pooling import driver_for_pool
 
 
@@ -101,20 +101,34 @@ def test_queues_land_on_each_pool_and_keep_their_place_after_a_restart(
         assert management.catalog.list(rest.project) == catalog_before
 
 
-def test_a_flavored_queue_lands_on_the_flavors_pool(tmp_path, management, management_uri):
+def test_pools_and_a_flavor_registered_over_rest_place_queues(tmp_path, management,
+                                                              management_uri):
+    """The admin API end to end: pools and a flavor made with REST, then queues."""
     (tmp_path / "server").mkdir()
-    pools = register_pools(management, tmp_path)
-    management.pools.set_flavor(["redis"], "fast")
     with running_server(tmp_path / "server", pooling_override(management_uri)) as server:
         rest = Rest(server.url)
+        unreachable = rest.put("/v2/pools/away", json={"uri": "redis://127.0.0.1:1/0",
+                                                       "weight": 1})
+        assert unreachable.status_code == 400
+        assert "cannot connect to redis://127.0.0.1:1/0" in unreachable.json()["description"]
+        pools = {"sqlite": {"uri": f"sqlite:///{tmp_path}/pool.sqlite3", "weight": 1},
+                 "redis": {"uri": engines.REDIS.uri, "weight": 1,
+                           "options": {"key_prefix": f"{engines.SESSION}:functional"}}}
+        for name, body in pools.items():
+            assert rest.put(f"/v2/pools/{name}", json=body).status_code == 201
         unknown = rest.put("/v2/queues/q", json={"_flavor": "fast"})
         assert unknown.status_code == 400
         assert "must name a flavor of its project" in unknown.json()["description"]
-        management.flavors.create(Flavor("fast", rest.project))
+        assert rest.put("/v2/flavors/fast", json={"pool_list": ["redis"]}).status_code == 201
         for index in range(10):
             assert rest.put(f"/v2/queues/f{index}", json={"_flavor": "fast"}).status_code == 201
             assert rest.put(f"/v2/queues/p{index}", json={}).status_code == 201
         placed = dict(management.catalog.list(rest.project))
         assert {placed[f"f{i}"] for i in range(10)} == {"redis"}
         assert {placed[f"p{i}"] for i in range(10)} == {"sqlite"}
-        assert set(pools) == {"redis", "sqlite"}
+
+        assert rest.delete("/v2/pools/sqlite").status_code == 403  # it holds queues
+        for index in range(10):
+            assert rest.delete(f"/v2/queues/p{index}").status_code == 204
+        assert rest.delete("/v2/pools/sqlite").status_code == 204
+        assert rest.put("/v2/queues/late", json={}).status_code == 503  # no pool of no flavor

@@ -9,8 +9,11 @@ the service's.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 import urllib.parse
+from collections.abc import Iterator
 from typing import Any
 
 from oslo_config import cfg
@@ -21,6 +24,7 @@ from zaqar.storage.base import DataDriver
 SQL_SCHEMES = frozenset({"sqlite", "postgresql", "postgres", "mysql", "mariadb"})
 REDIS_SCHEMES = frozenset({"redis", "rediss", "redis+sentinel", "redis+cluster", "unix"})
 MONGODB_SCHEMES = frozenset({"mongodb", "mongodb+srv"})
+LOG = logging.getLogger(__name__)
 # Seconds check_pool_uri waits for a store to answer.
 CHECK_TIMEOUT = 10.0
 
@@ -101,25 +105,31 @@ def driver_for_pool(conf: cfg.ConfigOpts, uri: str, options: dict[str, Any]) -> 
 def check_pool_uri(conf: cfg.ConfigOpts, uri: str, options: dict[str, Any]) -> str | None:
     """Why a pool of this URI and these options cannot be used (an unknown scheme, a bad
     option, a store that does not answer within ``CHECK_TIMEOUT`` seconds), or None
-    when it can: what registering or changing a pool checks first."""
+    when it can: what registering or changing a pool checks first. A store that does
+    not answer is logged in one line (the driver's own report of it is kept out of the
+    log: refusing such a URI is no failure of the service)."""
     try:
         pool = pool_conf(conf, uri, options)
     except InvalidPool as error:
         return str(error)
+    name = pool.drivers.message_store
+    if name == "redis" and "max_reconnect_attempts" not in options:
+        pool.set_override("max_reconnect_attempts", 0, group=driver_group(name))
     outcome: list[bool] = []
 
     def probe() -> None:
         from zaqar.storage import driver_class
 
-        try:
-            driver = driver_class(pool)(pool)
-        except Exception:  # any driver's error of a URI it cannot use
-            outcome.append(False)
-            return
-        try:
-            outcome.append(driver.is_alive())
-        finally:
-            driver.close()
+        with _unlogged_thread():
+            try:
+                driver = driver_class(pool)(pool)
+            except Exception:  # any driver's error of a URI it cannot use
+                outcome.append(False)
+                return
+            try:
+                outcome.append(driver.is_alive())
+            finally:
+                driver.close()
 
     # A thread: some clients (MongoDB's server selection) wait long for an absent store.
     checker = threading.Thread(target=probe, name="zaqar-pool-check", daemon=True)
@@ -127,4 +137,28 @@ def check_pool_uri(conf: cfg.ConfigOpts, uri: str, options: dict[str, Any]) -> s
     checker.join(CHECK_TIMEOUT)
     if outcome == [True]:
         return None
+    LOG.info("A %s pool was refused: its store did not answer", name)
     return f"cannot connect to {uri}"
+
+
+class _OtherThreads(logging.Filter):
+    def __init__(self, thread: int) -> None:
+        super().__init__()
+        self._thread = thread
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread != self._thread
+
+
+@contextlib.contextmanager
+def _unlogged_thread() -> Iterator[None]:
+    """Nothing the calling thread logs reaches the root logger's handlers meanwhile."""
+    handlers = list(logging.getLogger().handlers)
+    quiet = _OtherThreads(threading.get_ident())
+    for handler in handlers:
+        handler.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(quiet)
