@@ -204,6 +204,24 @@ def test_garbage_collection_forgets_scopes_without_queue_or_subscription(driver)
     assert [s.subscriber for s in driver.subscriptions.list_all()] == ["http://a.example"]
 
 
+def test_garbage_collection_leaves_nothing_of_what_expired(driver, monkeypatch):
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(driver, "clock", lambda: now[0])
+    post(driver, "q", 3, ttl=60)
+    claim_and_release(driver, "q")
+    driver.claims.create("q", P, 60, 60, 10, dead_letter=DEAD)  # all three to "dlq"
+    driver.claims.create("dlq", P, 60, 60, 1)
+    driver.subscriptions.create("q", P, "http://a.example", 60, {})
+    now[0] += 2 * 3600  # past every life, and the hour dead-letter sources are kept
+
+    assert driver.collect_garbage() == 3 + 1 + 1  # messages, the claim, the subscription
+    keyspace = driver.keyspace
+    q, dlq = keyspace.scope("q", P), keyspace.scope("dlq", P)
+    stored = {key.decode() for key in driver.client.scan_iter(match=f"{keyspace.prefix}:*")}
+    assert stored == {q.message_ids, q.queue_marker, dlq.message_ids, dlq.queue_marker,
+                      keyspace.scopes, q.queue_names, q.queue_metadata}
+
+
 def test_one_watch_hears_posts_stored_on_every_master(driver):
     queues = [f"w{n}" for n in range(12)]
     client = driver.client

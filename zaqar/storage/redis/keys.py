@@ -52,8 +52,8 @@ One pub/sub channel (not a key):
 - ``P:posts``  the post script PUBLISHes the scope member (``<queue>:<project>``) of
                every batch it stores: what ``RedisDriver.watch_posts`` listens to
 
-Per scope, on a Redis Cluster only (dead letters move between scopes in two steps
-there, see dead_letters.py):
+Per scope, on a Redis Cluster only (where what spans slots takes several steps: the
+queue's registration, driver.py; the move of dead letters, dead_letters.py):
 
 - ``P:dead-letters:<S>``        HASH  source message id -> a dead letter on its way to
                                       the dead-letter queue (msgpack map: d queue name,
