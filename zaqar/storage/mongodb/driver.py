@@ -60,8 +60,10 @@ class MongoDriver(base.DataDriver):
     def is_alive(self) -> bool:
         try:
             self.client.admin.command("ping")
-        except PyMongoError:
-            LOG.exception("Storage health check failed")
+        except PyMongoError as error:
+            # No traceback: a store that is down is answered, not a bug, and probes
+            # (health, ping, a pool URI checked) ask again and again.
+            LOG.warning("Storage health check failed: %s", error)
             return False
         return True
 

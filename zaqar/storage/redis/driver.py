@@ -93,8 +93,10 @@ class RedisDriver(base.DataDriver):
     def is_alive(self) -> bool:
         try:
             return bool(self.client.ping())
-        except redis.RedisError:
-            LOG.exception("Storage health check failed")
+        except redis.RedisError as error:
+            # No traceback: a store that is down is answered, not a bug, and probes
+            # (health, ping, a pool URI checked) ask again and again.
+            LOG.warning("Storage health check failed: %s", error)
             return False
 
     def register_queue(self, name: str, project: str, metadata: str = "{}") -> bool:

@@ -55,8 +55,10 @@ class SqlDriver(base.DataDriver):
         try:
             with self.reader.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
-        except sa.exc.SQLAlchemyError:
-            LOG.exception("Storage health check failed")
+        except sa.exc.SQLAlchemyError as error:
+            # No traceback: a store that is down is answered, not a bug, and probes
+            # (health, ping, a pool URI checked) ask again and again.
+            LOG.warning("Storage health check failed: %s", error)
             return False
         return True
 
