@@ -84,8 +84,14 @@ def check_uri(value: Any) -> str:
 
 
 def check_options(value: Any) -> dict[str, Any]:
+    """The pool driver's options: an object of strings, numbers and booleans (every
+    driver option is one); which names and values the driver takes, check_pool_uri says."""
     if not isinstance(value, dict):
         raise body_error("options must be a JSON object (the pool driver's options).")
+    for name, option in value.items():
+        if not isinstance(option, str | int | float):  # bool is an int
+            raise body_error(f"Pool option {name!r} must be a string, a number or a "
+                             "boolean.")
     return value
 
 

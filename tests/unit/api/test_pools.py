@@ -74,6 +74,14 @@ def test_options_are_an_object():
             check_options(value)
 
 
+@pytest.mark.parametrize("option", [{"a": 1}, [1], None])
+def test_options_are_strings_numbers_or_booleans_as_every_driver_option(option):
+    assert check_options({"key_prefix": "eu", "pool_size": 3, "socket_timeout": 0.5,
+                          "auto_migrate": False})
+    with pytest.raises(BadRequest, match="'pool_size' must be a string, a number or a"):
+        check_options({"pool_size": option})
+
+
 def test_an_empty_flavor_is_none_and_others_are_names(tmp_path):
     validate = Validator(make_conf(tmp_path))
     assert check_flavor(validate, "") is None
