@@ -69,7 +69,8 @@ POOL_FIELDS: Schema = {
     "weight": {"type": "integer", "minimum": 0, "maximum": 2 ** 32 - 1},
     "uri": {"type": "string", "maxLength": 255},
     "flavor": {"anyOf": [NAME, {"const": ""}]},
-    "options": {"type": "object"},
+    "options": {"type": "object",
+                "additionalProperties": {"type": ["string", "number", "boolean"]}},
 }
 FLAVOR: Schema = obj(("name", "href"), name=STRING, href=STRING, pool_list=array(STRING),
                      capabilities=array(STRING))
