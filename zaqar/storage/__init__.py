@@ -1,5 +1,6 @@
 """The storage contract (:mod:`zaqar.storage.base`) and its drivers, loaded by name."""
 from importlib.metadata import entry_points
+from typing import Any
 
 from oslo_config import cfg
 
@@ -30,14 +31,8 @@ def driver_class(conf: cfg.ConfigOpts) -> type[DataDriver]:
 
     Raises RuntimeError naming the known drivers when the name is unknown.
     """
-    name = conf.drivers.message_store
-    found = entry_points(group=_NAMESPACE)
-    for entry in found:
-        if entry.name == name:
-            loaded: type[DataDriver] = entry.load()
-            return loaded
-    known = ", ".join(sorted(e.name for e in found)) or "none (is the package installed?)"
-    raise RuntimeError(f"Unknown [drivers] message_store {name!r}; known drivers: {known}.")
+    loaded: type[DataDriver] = _entry_point(_NAMESPACE, "message_store", conf)
+    return loaded
 
 
 def load_management_driver(conf: cfg.ConfigOpts) -> ManagementDriver:
@@ -53,11 +48,17 @@ def management_driver_class(conf: cfg.ConfigOpts) -> type[ManagementDriver]:
 
     Raises RuntimeError naming the known drivers when the name is unknown.
     """
-    name = conf.drivers.management_store
-    found = entry_points(group=_MANAGEMENT_NAMESPACE)
+    loaded: type[ManagementDriver] = _entry_point(_MANAGEMENT_NAMESPACE, "management_store",
+                                                  conf)
+    return loaded
+
+
+def _entry_point(group: str, option: str, conf: cfg.ConfigOpts) -> Any:
+    """The object registered in entry point ``group`` under ``[drivers] <option>``."""
+    name = conf.drivers[option]
+    found = entry_points(group=group)
     for entry in found:
         if entry.name == name:
-            loaded: type[ManagementDriver] = entry.load()
-            return loaded
+            return entry.load()
     known = ", ".join(sorted(e.name for e in found)) or "none (is the package installed?)"
-    raise RuntimeError(f"Unknown [drivers] management_store {name!r}; known drivers: {known}.")
+    raise RuntimeError(f"Unknown [drivers] {option} {name!r}; known drivers: {known}.")

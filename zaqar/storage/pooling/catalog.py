@@ -22,7 +22,6 @@ from zaqar.storage.management import (
     QueueFlavorDoesNotExist,
 )
 from zaqar.storage.pooling.uris import driver_for_pool
-from zaqar.storage.sqlalchemy.management.driver import migration_lock
 
 LOG = logging.getLogger(__name__)
 # Placements tried when the chosen pool is deleted before the queue is placed on it.
@@ -148,7 +147,7 @@ class Catalog:
                 return known[1]
         driver = driver_for_pool(self.conf, pool.uri, pool.options)
         try:
-            _prepare(driver)
+            driver.prepare()
         except BaseException:
             driver.close()
             raise
@@ -201,16 +200,6 @@ class Catalog:
             drivers, self._drivers = self._drivers, {}
         for _identity, driver in drivers.values():
             driver.close()
-
-
-# Alembic keeps its migration context in module globals: one migration at a time in a
-# process.
-_PREPARING = threading.Lock()
-def _prepare(driver: DataDriver) -> None:
-    """Migrate a pool's store, one process and thread at a time (SQLite's writers
-    already take turns at its write gate)."""
-    with _PREPARING, migration_lock(getattr(driver, "writer", None)):
-        driver.prepare()
 
 
 def flavor_of(metadata: dict[str, Any] | None) -> str | None:

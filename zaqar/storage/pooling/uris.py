@@ -20,9 +20,10 @@ from oslo_config import cfg
 
 from zaqar import conf as zaqar_conf
 from zaqar.storage.base import DataDriver
+from zaqar.storage.redis import connection as redis_connection
 
 SQL_SCHEMES = frozenset({"sqlite", "postgresql", "postgres", "mysql", "mariadb"})
-REDIS_SCHEMES = frozenset({"redis", "rediss", "redis+sentinel", "redis+cluster", "unix"})
+REDIS_SCHEMES = frozenset(redis_connection.SCHEMES)
 MONGODB_SCHEMES = frozenset({"mongodb", "mongodb+srv"})
 LOG = logging.getLogger(__name__)
 # Seconds check_pool_uri waits for a store to answer.
@@ -45,8 +46,8 @@ def driver_name(uri: str) -> str:
         return "mongodb"
     if scheme.split("+", 1)[0] in SQL_SCHEMES:
         return "sqlalchemy"
-    known = "sqlite, postgresql[+driver], mysql[+driver], mariadb[+driver], redis, rediss, " \
-            "redis+sentinel, redis+cluster, mongodb, mongodb+srv"
+    known = ", ".join(["sqlite", "postgresql[+driver]", "mysql[+driver]", "mariadb[+driver]",
+                       *redis_connection.SCHEMES, *sorted(MONGODB_SCHEMES)])
     raise InvalidPool(f"The pool URI's scheme {scheme or '(none)'!r} names no storage "
                       f"driver; known schemes: {known}.")
 

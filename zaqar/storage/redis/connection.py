@@ -32,7 +32,7 @@ from redis.sentinel import Sentinel
 
 REDIS_PORT = 6379
 SENTINEL_PORT = 26379
-_SCHEMES = ("redis", "rediss", "redis+sentinel", "rediss+sentinel", "redis+cluster",
+SCHEMES = ("redis", "rediss", "redis+sentinel", "rediss+sentinel", "redis+cluster",
             "rediss+cluster", "unix")
 # A client of one server (or a Sentinel's master), or of a Redis Cluster.
 Client = redis.Redis | RedisCluster
@@ -60,8 +60,8 @@ def parse_uri(uri: str) -> RedisLocation:
     """Parse a Redis URI. Raises ValueError naming what is wrong (never the password)."""
     parts = urlsplit(uri)
     scheme = parts.scheme.lower()
-    if scheme not in _SCHEMES:
-        raise _invalid(uri, f"the scheme must be one of {', '.join(_SCHEMES)}")
+    if scheme not in SCHEMES:
+        raise _invalid(uri, f"the scheme must be one of {', '.join(SCHEMES)}")
     query = dict(parse_qsl(parts.query))
     userinfo, _, hostlist = parts.netloc.rpartition("@")
     user, _, password = userinfo.partition(":")

@@ -13,7 +13,7 @@ from zaqar.storage import base
 from zaqar.storage.sqlalchemy import statements
 from zaqar.storage.sqlalchemy import tables as t
 from zaqar.storage.sqlalchemy.claims import ClaimController
-from zaqar.storage.sqlalchemy.engine import SqliteWriteGate, create_engines
+from zaqar.storage.sqlalchemy.engine import SqliteWriteGate, create_engines, migrating
 from zaqar.storage.sqlalchemy.messages import MessageController
 from zaqar.storage.sqlalchemy.queues import QueueController
 from zaqar.storage.sqlalchemy.subscriptions import SubscriptionController
@@ -47,7 +47,7 @@ class SqlDriver(base.DataDriver):
             return
         alembic_conf = AlembicConfig()
         alembic_conf.set_main_option("script_location", str(MIGRATIONS))
-        with self.write() as conn:
+        with migrating(self.writer), self.write() as conn:
             alembic_conf.attributes["connection"] = conn
             command.upgrade(alembic_conf, "head")
 

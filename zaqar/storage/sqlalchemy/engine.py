@@ -6,7 +6,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
@@ -89,22 +89,28 @@ def create_engines(conf: cfg.ConfigOpts) -> Engines:
     url = sa.make_url(database_uri(conf))
     if url.get_backend_name() == "sqlite":
         database = url.database if url.database not in (None, "", ":memory:") else None
-        return Engines(_sqlite_engine(url, group.busy_timeout, None),
-                       _sqlite_engine(url, group.busy_timeout, "BEGIN IMMEDIATE"),
+        return Engines(sqlite_engine(url, group.busy_timeout, None),
+                       sqlite_engine(url, group.busy_timeout, "BEGIN IMMEDIATE"),
                        SqliteWriteGate(database))
-    options: dict = {"pool_size": group.pool_size, "pool_pre_ping": True,
-                     "pool_recycle": 3600}
+    engine = server_engine(url, group.pool_size)
+    return Engines(engine, engine, contextlib.nullcontext())
+
+
+def server_engine(url: sa.URL, pool_size: int) -> sa.Engine:
+    """The engine of a server database (PostgreSQL, MySQL, MariaDB)."""
+    options: dict = {"pool_size": pool_size, "pool_pre_ping": True, "pool_recycle": 3600}
     if url.get_backend_name() in ("mysql", "mariadb"):
         # READ COMMITTED avoids InnoDB gap locks between concurrent claimers.
         options["isolation_level"] = "READ COMMITTED"
         if "charset" not in url.query:
             url = url.update_query_dict({"charset": "utf8mb4"})
-    engine = sa.create_engine(url, **options)
-    return Engines(engine, engine, contextlib.nullcontext())
+    return sa.create_engine(url, **options)
 
 
-def _sqlite_engine(url: sa.URL, busy_timeout: int, begin: str | None) -> sa.Engine:
-    """``begin`` None: every statement is its own transaction (reads need no more)."""
+def sqlite_engine(url: sa.URL, busy_timeout: int, begin: str | None,
+                  foreign_keys: bool = False) -> sa.Engine:
+    """``begin`` None: every statement is its own transaction (reads need no more).
+    ``foreign_keys``: SQLite enforces them only when each connection asks."""
     engine = sa.create_engine(url, connect_args={"timeout": busy_timeout,
                                                  "check_same_thread": False})
 
@@ -116,6 +122,8 @@ def _sqlite_engine(url: sa.URL, busy_timeout: int, begin: str | None) -> sa.Engi
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout * 1000}")
+        if foreign_keys:
+            cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     if begin is not None:
@@ -157,3 +165,39 @@ def retry_on_deadlock(method: Callable[_Params, _Result]) -> Callable[_Params, _
         return method(*args, **kwargs)
 
     return run
+
+
+# migrating: PostgreSQL advisory lock key, and how long MariaDB waits for its lock.
+MIGRATION_LOCK_KEY = 0x7A6171617250
+MIGRATION_LOCK_TIMEOUT = 600
+# Alembic keeps its migration context in module globals: one migration at a time in a
+# process.
+_MIGRATING = threading.Lock()
+
+
+@contextlib.contextmanager
+def migrating(engine: sa.Engine) -> Iterator[None]:
+    """Held while this process migrates a database: one thread of the process at a time,
+    and one process at a time on a server database (PostgreSQL advisory lock, MariaDB
+    named lock), so nodes that start at once on a new database take turns. SQLite's
+    writers already take turns at its write lock."""
+    with _MIGRATING:
+        if engine.dialect.name == "sqlite":
+            yield
+            return
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_lock(:key)"),
+                             {"key": MIGRATION_LOCK_KEY})
+                unlock = sa.text("SELECT pg_advisory_unlock(:key)")
+                params: dict[str, object] = {"key": MIGRATION_LOCK_KEY}
+            else:  # MySQL, MariaDB: locks are the server's; the name tells databases apart
+                name = f"zaqar-migrate-{engine.url.database}"
+                conn.execute(sa.text("SELECT GET_LOCK(:name, :timeout)"),
+                             {"name": name, "timeout": MIGRATION_LOCK_TIMEOUT})
+                unlock = sa.text("SELECT RELEASE_LOCK(:name)")
+                params = {"name": name}
+            try:
+                yield
+            finally:
+                conn.execute(unlock, params)

@@ -14,13 +14,14 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from oslo_config import cfg
-from sqlalchemy import event
 
 from zaqar.conf import management as management_conf
 from zaqar.storage import management as m
+from zaqar.storage.sqlalchemy.engine import migrating, server_engine, sqlite_engine
 from zaqar.storage.sqlalchemy.management import tables as t
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT = 30  # seconds
 
 
 def management_uri(conf: cfg.ConfigOpts) -> str:
@@ -33,65 +34,12 @@ def management_uri(conf: cfg.ConfigOpts) -> str:
     return "sqlite:///" + os.path.join(data_dir, "zaqar-management.sqlite3")
 
 
-# migration_lock: PostgreSQL advisory lock key, and how long MariaDB waits for its lock.
-MIGRATION_LOCK_KEY = 0x7A6171617250
-MIGRATION_LOCK_TIMEOUT = 600
-
-
-@contextlib.contextmanager
-def migration_lock(engine: object) -> Iterator[None]:
-    """Held while this process migrates a server database (PostgreSQL advisory lock,
-    MariaDB named lock), so processes that migrate one at once take turns; SQLite's
-    writers already do (and anything else is let through)."""
-    if not isinstance(engine, sa.Engine) or engine.dialect.name == "sqlite":
-        yield
-        return
-    with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-            unlock = sa.text("SELECT pg_advisory_unlock(:key)")
-            params: dict[str, object] = {"key": MIGRATION_LOCK_KEY}
-        else:  # MySQL, MariaDB: locks are the server's; the name tells databases apart
-            name = f"zaqar-migrate-{engine.url.database}"
-            conn.execute(sa.text("SELECT GET_LOCK(:name, :timeout)"),
-                         {"name": name, "timeout": MIGRATION_LOCK_TIMEOUT})
-            unlock = sa.text("SELECT RELEASE_LOCK(:name)")
-            params = {"name": name}
-        try:
-            yield
-        finally:
-            conn.execute(unlock, params)
-
-
 def _create_engine(uri: str, pool_size: int) -> sa.Engine:
     url = sa.make_url(uri)
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        engine = sa.create_engine(url, connect_args={"timeout": 30,
-                                                     "check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            # The catalog's foreign key is what refuses deleting a pool in use.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(connection: sa.Connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
-    options: dict[str, Any] = {"pool_size": pool_size, "pool_pre_ping": True,
-                               "pool_recycle": 3600}
-    if backend in ("mysql", "mariadb"):
-        options["isolation_level"] = "READ COMMITTED"
-        if "charset" not in url.query:
-            url = url.update_query_dict({"charset": "utf8mb4"})
-    return sa.create_engine(url, **options)
+    if url.get_backend_name() == "sqlite":
+        # The catalog's foreign key is what refuses deleting a pool in use.
+        return sqlite_engine(url, SQLITE_BUSY_TIMEOUT, "BEGIN IMMEDIATE", foreign_keys=True)
+    return server_engine(url, pool_size)
 
 
 class SqlManagementDriver(m.ManagementDriver):
@@ -118,7 +66,7 @@ class SqlManagementDriver(m.ManagementDriver):
             return
         alembic_conf = AlembicConfig()
         alembic_conf.set_main_option("script_location", str(MIGRATIONS))
-        with migration_lock(self.engine), self.write() as conn:
+        with migrating(self.engine), self.write() as conn:
             alembic_conf.attributes["connection"] = conn
             command.upgrade(alembic_conf, "head")
 

@@ -13,6 +13,10 @@ MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_b
 NAME_LENGTH = 64
 URI_LENGTH = 512
 
+# Alembic's version table of the management store: its own, so the store may share a
+# database with a SQL pool (whose migrations keep ``alembic_version``).
+VERSION_TABLE = "zaqar_management_version"
+
 metadata = sa.MetaData()
 
 pools = sa.Table(

@@ -1,8 +1,7 @@
-"""Alembic environment of the management store: its own version table, so the store may
-share a database with a SQL pool (whose migrations keep ``alembic_version``)."""
+"""Alembic environment of the management store (its own version table, VERSION_TABLE)."""
 from alembic import context
 
-VERSION_TABLE = "zaqar_management_version"
+from zaqar.storage.sqlalchemy.management.tables import VERSION_TABLE
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, version_table=VERSION_TABLE,
