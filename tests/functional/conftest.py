@@ -209,10 +209,16 @@ def running_server(directory: Path, override: str = "",
                                    cwd=directory)
     server = ServerProcess(f"http://127.0.0.1:{port}", process, log_path,
                            f"ws://127.0.0.1:{websocket_port}/", directory / "data")
-    _wait_until_serving(server)
-    if websocket_ready:
-        _wait_until_websocket_serving(server)
-    yield server
+    try:
+        _wait_until_serving(server)
+        if websocket_ready:
+            _wait_until_websocket_serving(server)
+        yield server
+    except BaseException:
+        # The test failed: stop the server without judging its shutdown, never leak it.
+        process.kill()
+        process.wait()
+        raise
     process.send_signal(signal.SIGTERM)
     try:
         returncode = process.wait(timeout=SHUTDOWN_TIMEOUT)
