@@ -24,7 +24,14 @@ from tests.storage.test_contract import CLIENT, Clock, P
 from zaqar.cmd import gc
 from zaqar.storage import load_driver
 from zaqar.storage.base import DeadLetter, NewMessage, topic_project
-from zaqar.storage.management import Flavor, NoPoolFound, Pool, PoolInUse, QueueFlavorDoesNotExist
+from zaqar.storage.management import (
+    Flavor,
+    NoPoolFound,
+    Pool,
+    PoolInUse,
+    QueueFlavorDoesNotExist,
+    QueueNotMovable,
+)
 from zaqar.storage.pooling import InvalidPool, PooledDriver, check_pool_uri, pool_conf
 from zaqar.storage.pooling.uris import driver_name
 
@@ -114,6 +121,25 @@ def test_changing_the_flavor_moves_the_queue_to_that_flavors_pool(pooled, tmp_pa
     assert pooled.queues.get_metadata("q", P) == {"a": 2, "_flavor": "gold"}
     assert not pooled.catalog.driver("plain").queues.exists("q", P)
     assert [entry.name for entry in pooled.queues.list(P)] == ["q"]
+
+
+def test_a_flavor_change_never_strands_messages_or_subscriptions(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "plain")
+    add_pool(pooled, tmp_path, "gold1", flavor="gold")
+    pooled.management.flavors.create(Flavor("gold", P))
+    pooled.queues.create("q", P, {"a": 1})
+    post(pooled, "q", n=2)
+    with pytest.raises(QueueNotMovable, match="only while it is empty"):
+        pooled.queues.set_metadata("q", P, {"_flavor": "gold"})
+    pooled.queues.create("s", P)
+    pooled.subscriptions.create("s", P, "http://127.0.0.1:9/hook", 3600, {})
+    with pytest.raises(QueueNotMovable):
+        pooled.queues.set_metadata("s", P, {"_flavor": "gold"})
+    for name in ("q", "s"):
+        assert pooled.management.catalog.lookup(name, P) == "plain"
+    assert pooled.queues.get_metadata("q", P) == {"a": 1}
+    assert len(pooled.messages.list("q", P, CLIENT, echo=True)) == 2
+    assert len(pooled.subscriptions.list("s", P)) == 1
 
 
 def test_reads_of_a_queue_never_placed_place_nothing(pooled, tmp_path):

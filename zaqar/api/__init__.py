@@ -51,6 +51,7 @@ _STORAGE_ERRORS: tuple[tuple[type[storage_errors.StorageError], type[errors.ApiE
     # upstream); no pool taking new queues is 503 (upstream: "could not be created").
     (management.QueueFlavorDoesNotExist, errors.BadRequest, "Invalid API request"),
     (management.NoPoolFound, errors.ServiceUnavailable, "Service temporarily unavailable"),
+    (management.QueueNotMovable, errors.Conflict, "Unable to update"),
     (management.PoolDoesNotExist, errors.NotFound, "Not found"),
     (management.FlavorDoesNotExist, errors.NotFound, "Not found"),
     (management.PoolAlreadyExists, errors.Conflict, "Resource conflict"),

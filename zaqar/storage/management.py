@@ -68,6 +68,17 @@ class QueueFlavorDoesNotExist(FlavorDoesNotExist):
                                     f"must name a flavor of its project.")
 
 
+class QueueNotMovable(StorageError):
+    """A change of ``_flavor`` would move a queue that holds messages or subscriptions to
+    another pool: refused, since they cannot move with it atomically (upstream leaves
+    them behind on the former pool, lost to clients)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Queue {name!r} holds messages or subscriptions: its _flavor can "
+                         f"change only while it is empty (a queue moves to a pool of its "
+                         f"new flavor, and what it holds cannot move with it).")
+
+
 class NoPoolFound(StorageError):
     """No pool can take a new queue (none registered, all of weight 0, or none of the
     queue's flavor)."""

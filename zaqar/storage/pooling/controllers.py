@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from zaqar.storage import base, errors
+from zaqar.storage.management import QueueNotMovable
 from zaqar.storage.pooling.catalog import flavor_of
 
 if TYPE_CHECKING:
@@ -57,9 +58,10 @@ class QueueController(_Routed, base.QueueController):
 
     def set_metadata(self, name: str, project: str, metadata: dict[str, Any]) -> None:
         """A change of the queue's ``_flavor`` moves it to a pool of the new flavor,
-        unless its pool is one already (as upstream registers it again): the metadata
-        moves; its messages, claims and subscriptions are deleted with the queue on the
-        former pool. A pool that joined or left a flavor moves no queue."""
+        unless its pool is one already (as upstream registers it again), and only while
+        it holds no message and no subscription (QueueNotMovable): the metadata moves,
+        the queue on the former pool is deleted. A pool that joined or left a flavor
+        moves no queue."""
         pool = self._catalog.lookup(name, project)
         if pool is None:
             raise errors.QueueDoesNotExist(name, project)
@@ -73,12 +75,14 @@ class QueueController(_Routed, base.QueueController):
         if target == pool:  # its pool joined the flavor since this process looked
             driver.queues.set_metadata(name, project, metadata)
             return
+        if driver.queues.stats(name, project).total or driver.subscriptions.list(
+                name, project, limit=1):
+            raise QueueNotMovable(name)
         moved = self._catalog.driver(target)
         if not moved.queues.create(name, project, metadata):
             moved.queues.set_metadata(name, project, metadata)
         self._catalog.move(name, project, target)
         driver.queues.delete(name, project)
-        driver.subscriptions.purge(name, project)
 
     def delete(self, name: str, project: str) -> None:
         """The placement stays: made again, the queue is on the same pool, which then
