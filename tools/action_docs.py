@@ -16,9 +16,12 @@ generated from it by `python tools/action_docs.py` (`tox -e gendocs`). The webso
 answers to each name (and alias) in a frame's `action`; REST requests call the same
 actions. Policy rules (oslo.policy, upstream Zaqar's names) guard both transports: `""`
 is any token of the project, `rule:context_is_admin` the `admin` role. A pre-signed URL
-(`POST /v2/queues/{queue_name}/share`) may grant the actions that name a method and a
-resource here. Admin actions are served only with `[DEFAULT] admin_mode = true`; pools
-and flavors only with `[DEFAULT] pooling = true` as well.
+may grant the actions that name a method and a path here, when it signs that method and
+that path (its fields filled as in the request): a queue's shared URL
+(`POST /v2/queues/{queue_name}/share`), or the confirmation notice of a subscription
+([notifications.md](notifications.md#confirmation)). Admin actions are served only with
+`[DEFAULT] admin_mode = true`; pools and flavors only with `[DEFAULT] pooling = true` as
+well.
 Request bodies and replies of the websocket API are in [websocket.md](websocket.md).
 
 | action | websocket aliases | REST | policy rule (default) | pre-signed URL | admin |
@@ -32,7 +35,7 @@ def _row(action: Action) -> str:
         + (f" with `?{endpoint.selected_by}`" if endpoint.selected_by else "")
         for endpoint in action.rest) or "— (websocket only)"
     aliases = ", ".join(f"`{alias}`" for alias in action.aliases) or "—"
-    signed = f"`{action.signed[0]}` {action.signed[1]}" if action.signed else "—"
+    signed = f"`{action.signed[0]} {action.signed[1]}`" if action.signed else "—"
     return (f"| `{action.name}` | {aliases} | {rest} | `{action.rule}` (`\"{action.check}\"`)"
             f" | {signed} | {_admin(action)} |\n")
 

@@ -49,7 +49,8 @@ def test_subscriber_confirms_through_the_notice_and_only_then_gets_messages(rest
             notice["URL-Signature"], notice["URL-Expires"], (notice["URL-Methods"],),
             (notice["URL-Paths"],), notice["X-Project-ID"]))
         assert grant is not None and grant.project == rest.project
-        assert grant.allows(("PUT", "subscriptions"), "careful")
+        assert grant.allows(("PUT", "/v2/queues/{queue_name}/subscriptions"),
+                            {"queue_name": "careful"})
 
         post(rest, "careful", "before confirmation")
         # Subscribing again while unconfirmed: the same subscription, the notice again.

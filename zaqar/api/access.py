@@ -8,9 +8,11 @@ Three ways in:
 - Keystone: the project is the validated token's, a request naming another one is
   refused (403), and the action's policy rule must pass for the token's roles;
 - a pre-signed URL (any mode): the signature must be genuine and unexpired and cover the
-  action's method and path; the project is the signed one.
+  action's method and signed path, filled with the request's queue or topic name (and
+  subscription id for a topic's confirm); the project is the signed one.
 """
 import threading
+from collections.abc import Mapping
 
 from oslo_config import cfg
 
@@ -51,7 +53,7 @@ class AccessControl:
         """The project the caller's credentials or signature decide; None when
         authentication is off and the request carries no signature."""
         if req.signature is not None:
-            return self._signed_project(action, req.signature, req.params.get("queue_name"))
+            return self._signed_project(action, req.signature, req.params)
         if self._policy is None:
             return None
         credentials = req.credentials
@@ -73,12 +75,12 @@ class AccessControl:
         return credentials.project_id
 
     def _signed_project(self, action: str, signature: signed_url.SignedHeaders,
-                        queue: object) -> str:
+                        params: Mapping[str, object]) -> str:
         grant = signed_url.verify(self._secret_key, signature)
         if grant is None:
             raise Forbidden("The URL signature is not valid or has expired.",
                             "Invalid signature")
-        if not grant.allows(registry.action(action).signed, queue):
+        if not grant.allows(registry.action(action).signed, params):
             raise Forbidden("The signed URL does not allow this request.", "Not authorized")
         return self._validate.project_id(grant.project)
 

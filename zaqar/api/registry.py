@@ -73,7 +73,8 @@ class Action:
     description: str
     rest: tuple[Endpoint, ...] = ()  # none: a websocket-only action
     check: str = ANYONE  # the rule's default check string
-    # (REST method, resource of a queue) a pre-signed URL must grant; None: never granted.
+    # (REST method, path) a pre-signed URL must grant, the path's fields filled from the
+    # request (one of zaqar.auth.signed_url.SIGNABLE_PATHS); None: never granted.
     signed: tuple[str, str] | None = None
     aliases: tuple[str, ...] = ()  # further names the websocket API answers to
     # Served only with ``[DEFAULT] admin_mode``, as upstream's private endpoints.
@@ -116,71 +117,71 @@ ACTIONS: tuple[Action, ...] = (
            (Endpoint("GET", f"{Q}/messages", home=Relation("rel/messages", (
                ("marker", "marker"), ("limit", "messages_limit"), ("echo", "echo"),
                ("include_claimed", "include_claimed")))),),
-           signed=("GET", "messages")),
+           signed=("GET", f"{Q}/messages")),
     Action("message_get_many", "messages:get_all", "Get several messages by id.",
            (Endpoint("GET", f"{Q}/messages", query_names=_IDS, selected_by="ids"),),
-           signed=("GET", "messages")),
+           signed=("GET", f"{Q}/messages")),
     Action("message_post", "messages:create", "Post messages.",
            (Endpoint("POST", f"{Q}/messages", body="merge",
                      home=Relation("rel/post_messages", accept_post=True)),),
-           signed=("POST", "messages")),
+           signed=("POST", f"{Q}/messages")),
     Action("message_delete_many", "messages:delete_all", "Delete messages by id, or pop them.",
            (Endpoint("DELETE", f"{Q}/messages", query_names=_IDS, home=Relation(
                "rel/messages_delete", (("ids", "ids"), ("pop", "pop")))),),
-           signed=("DELETE", "messages")),
+           signed=("DELETE", f"{Q}/messages")),
     # REST pops through message_delete_many (DELETE .../messages?pop=N).
     Action("message_pop", "messages:delete_all", "Pop messages.",
-           signed=("DELETE", "messages")),
+           signed=("DELETE", f"{Q}/messages")),
     Action("message_delete", "messages:delete", "Delete a message.",
            (Endpoint("DELETE", f"{Q}/messages/{{message_id}}", home=Relation(
                "rel/message_delete", (("claim", "claim_id"),))),),
-           signed=("DELETE", "messages")),
+           signed=("DELETE", f"{Q}/messages")),
     Action("message_get", "messages:get", "Get a message.",
            (Endpoint("GET", f"{Q}/messages/{{message_id}}",
                      home=Relation("rel/message_get")),),
-           signed=("GET", "messages")),
+           signed=("GET", f"{Q}/messages")),
     # -- claims -----------------------------------------------------------------------
     Action("claim_get", "claims:get", "Get a claim.",
            (Endpoint("GET", f"{Q}/claims/{{claim_id}}", home=Relation("rel/claim")),),
-           signed=("GET", "claims")),
+           signed=("GET", f"{Q}/claims")),
     Action("claim_create", "claims:create", "Claim messages.",
            (Endpoint("POST", f"{Q}/claims", body="merge", home=Relation(
                "rel/post_claim", _CLAIM_LIMIT, accept_post=True)),),
-           signed=("POST", "claims")),
+           signed=("POST", f"{Q}/claims")),
     Action("claim_update", "claims:update", "Renew a claim.",
            (Endpoint("PATCH", f"{Q}/claims/{{claim_id}}", body="merge",
                      home=Relation("rel/patch_claim", accept_post=True)),),
-           signed=("PATCH", "claims")),
+           signed=("PATCH", f"{Q}/claims")),
     Action("claim_delete", "claims:delete", "Release a claim.",
            (Endpoint("DELETE", f"{Q}/claims/{{claim_id}}",
                      home=Relation("rel/delete_claim")),),
-           signed=("DELETE", "claims")),
+           signed=("DELETE", f"{Q}/claims")),
     # -- subscriptions ----------------------------------------------------------------
     Action("subscription_list", "subscription:get_all", "List a queue's subscriptions.",
            (Endpoint("GET", f"{Q}/subscriptions", home=Relation(
                "rel/subscriptions_get", (("marker", "marker"),
                                          ("limit", "subscription_limit")))),),
-           signed=("GET", "subscriptions")),
+           signed=("GET", f"{Q}/subscriptions")),
     Action("subscription_create", "subscription:create", "Subscribe to a queue.",
            (Endpoint("POST", f"{Q}/subscriptions", body="merge", home=Relation(
                "rel/subscriptions_post", accept_post=True,
                extra_vars=(("limit", "subscription_limit"),))),),
-           signed=("POST", "subscriptions")),
+           signed=("POST", f"{Q}/subscriptions")),
     Action("subscription_get", "subscription:get", "Get a subscription.",
            (Endpoint("GET", f"{Q}/subscriptions/{{subscription_id}}", home=_SUBSCRIPTION),),
-           signed=("GET", "subscriptions")),
+           signed=("GET", f"{Q}/subscriptions")),
     Action("subscription_update", "subscription:update", "Update a subscription.",
            (Endpoint("PATCH", f"{Q}/subscriptions/{{subscription_id}}", body="merge",
                      home=Relation("rel/subscription_patch", accept_post=True,
                                    renamed=_SUBSCRIPTION.renamed)),),
-           signed=("PATCH", "subscriptions")),
+           signed=("PATCH", f"{Q}/subscriptions")),
     Action("subscription_delete", "subscription:delete", "Delete a subscription.",
            (Endpoint("DELETE", f"{Q}/subscriptions/{{subscription_id}}",
                      home=_SUBSCRIPTION),),
-           signed=("DELETE", "subscriptions")),
+           signed=("DELETE", f"{Q}/subscriptions")),
     Action("subscription_confirm", "subscription:confirm", "Confirm a subscription.",
            (Endpoint("PUT", f"{Q}/subscriptions/{{subscription_id}}/confirm", body="merge"),),
-           signed=("PUT", "subscriptions")),
+           signed=("PUT", f"{Q}/subscriptions")),
     # -- topics (zaqar.api.topics): upstream's REST routes and rules; its websocket and
     # home document have none, its messages and subscriptions use the queues' rules ---
     Action("topic_list", "topics:get_all", "List topics.",
@@ -223,9 +224,11 @@ ACTIONS: tuple[Action, ...] = (
     Action("topic_subscription_delete", "subscription:delete",
            "Delete a subscription of a topic.",
            (Endpoint("DELETE", f"{T}/subscriptions/{{subscription_id}}"),)),
+    # Granted by the signature of the subscription's confirmation notice alone.
     Action("topic_subscription_confirm", "subscription:confirm",
            "Confirm a subscription of a topic.",
-           (Endpoint("PUT", f"{T}/subscriptions/{{subscription_id}}/confirm", body="merge"),)),
+           (Endpoint("PUT", f"{T}/subscriptions/{{subscription_id}}/confirm", body="merge"),),
+           signed=("PUT", f"{T}/subscriptions/{{subscription_id}}/confirm")),
     # -- the service ------------------------------------------------------------------
     Action("ping", "ping:get", "Check that the service answers.",
            (Endpoint("GET", f"{V2}/ping", home=Relation("rel/ping")),

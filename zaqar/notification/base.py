@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from zaqar.auth import signed_url
-from zaqar.storage.base import Message, Subscription
+from zaqar.storage.base import Message, Subscription, owner_project
 
 # Upstream's Message_Type values.
 NOTIFICATION = "Notification"
@@ -52,30 +52,44 @@ def notification(queue: str, message: Message) -> dict[str, Any]:
             "queue_name": queue}
 
 
+def confirm_path(subscription: Subscription) -> str:
+    """The REST path that confirms ``subscription`` (of a queue or of a topic)."""
+    kind = "topics" if owner_project(subscription.project)[1] else "queues"
+    return f"/v2/{kind}/{subscription.source}/subscriptions/{subscription.id}/confirm"
+
+
 def notice(subscription: Subscription, kind: str, key: str) -> dict[str, Any]:
     """Upstream's confirmation notice: a pre-signed URL (signed with ``key``) that lets
     the subscriber confirm its subscription, or confirm it again after unsubscribing,
-    until the subscription expires."""
-    queue = subscription.source
+    until the subscription expires.
+
+    A queue's notice signs PUT on the queue's subscriptions (what a queue's pre-signed
+    URLs grant) and names ``queue_name``. A topic's (ours: upstream has none) signs PUT on
+    the subscription's confirm path alone, names ``topic_name``, and its project is the
+    client's (never the project topics are stored in)."""
+    source = subscription.source
+    project, of_topic = owner_project(subscription.project)
     expires = (datetime.now(UTC).replace(tzinfo=None, microsecond=0)
                + timedelta(seconds=max(subscription.ttl, 60)))
-    grant = signed_url.sign(key, queue, ["subscriptions"], ["PUT"], subscription.project,
-                            expires)
+    path = (confirm_path(subscription) if of_topic
+            else signed_url.queue_path(source, "subscriptions"))
+    grant = signed_url.sign_paths(key, [path], ["PUT"], project, expires)
+    noun = "topic" if of_topic else "queue"
     if kind == "unsubscribe":
-        text = (f"You have unsubscribed successfully to the queue: {queue}, you can "
+        text = (f"You have unsubscribed successfully to the {noun}: {source}, you can "
                 "resubscribe it by using confirmed=True.")
     else:
-        text = f"You have chosen to subscribe to the queue: {queue}"
+        text = f"You have chosen to subscribe to the {noun}: {source}"
     return {
         "Message_Type": NOTICES[kind],
         "Message": text,
         "URL-Signature": grant["signature"],
         "URL-Methods": "PUT",
-        "URL-Paths": f"{signed_url.queue_path(queue, 'subscriptions')}",
-        "X-Project-ID": subscription.project,
+        "URL-Paths": path,
+        "X-Project-ID": project,
         "URL-Expires": grant["expires"],
         "SubscribeBody": {"confirmed": True},
         "UnsubscribeBody": {"confirmed": False},
         "subscription_id": subscription.id,
-        "queue_name": queue,
+        f"{noun}_name": source,
     }

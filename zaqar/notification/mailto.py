@@ -27,6 +27,7 @@ from zaqar.notification.base import (
     SUBSCRIPTION_CONFIRMATION,
     UNSUBSCRIBE_CONFIRMATION,
     Outcome,
+    confirm_path,
 )
 from zaqar.storage.base import Subscription
 
@@ -60,7 +61,7 @@ class MailSender:
                         if kind == SUBSCRIPTION_CONFIRMATION
                         else self._conf.unsubscribe_confirmation_email_template)
             _set_text(mail, template.get("body", "").format(
-                subscription.source, subscription.project,
+                subscription.source, document.get("X-Project-ID", ""),
                 self._confirmation_link(subscription, document)))
             sender, subject = template.get("sender", ""), template.get("topic", "")
         else:
@@ -79,10 +80,10 @@ class MailSender:
         if not base:
             raise ValueError("No confirmation e-mail can be made: set [notification] "
                              "external_confirmation_url.")
-        confirm = (f"/v2/queues/{subscription.source}/subscriptions/{subscription.id}"
-                   "/confirm")
         fields = [(name, str(notice.get(field, ""))) for name, field in _LINK_FIELDS]
-        fields += [("Url", confirm), ("Queue", subscription.source)]
+        # A topic's link names it as Topic (ours), a queue's as Queue (upstream's).
+        source = "Topic" if "topic_name" in notice else "Queue"
+        fields += [("Url", confirm_path(subscription)), (source, subscription.source)]
         query = "&".join(f"{name}={quote(value, safe='/:')}" for name, value in fields)
         return f"{base}?{query}"
 

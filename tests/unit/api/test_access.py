@@ -14,6 +14,8 @@ from zaqar.api.errors import BadRequest, Forbidden, ServiceUnavailable, Unauthor
 from zaqar.auth.credentials import Credentials
 from zaqar.auth.keystone import AuthenticationFailed, IdentityServiceUnavailable
 from zaqar.auth.signed_url import SignedHeaders
+from zaqar.notification import base as notification
+from zaqar.storage.base import topic_project
 from zaqar.storage.sqlalchemy import tables
 from zaqar.storage.sqlalchemy.driver import SqlDriver
 
@@ -253,3 +255,29 @@ def test_malformed_tokens_are_refused_unasked(keystone_api, token):
 
 def test_authenticate_is_a_no_op_without_keystone(open_api):
     assert open_api.access.authenticate(None, None) is None
+
+
+def test_a_topic_notices_signature_confirms_that_subscription_and_nothing_else(empty,
+                                                                               tmp_path):
+    api = Api(empty, make_conf(tmp_path, DEFAULT={"auth_strategy": "keystone"},
+                               signed_url={"secret_key": KEY},
+                               notification={"require_confirmation": True}))
+    created = [call(api, "topic_subscription_create", credentials=ALICE, topic_name="t",
+                    subscriber=f"http://127.0.0.1/{n}").body["subscription_id"]
+               for n in range(2)]
+    stored = api.storage.subscriptions.get("t", topic_project("project-a"), created[0])
+    notice = notification.notice(stored, "confirm", KEY)
+    headers = signed({"signature": notice["URL-Signature"], "expires": notice["URL-Expires"],
+                      "methods": [notice["URL-Methods"]], "paths": [notice["URL-Paths"]],
+                      "project": notice["X-Project-ID"]})
+    for action, params in [
+            ("topic_subscription_confirm", {"topic_name": "t", "subscription_id": created[1]}),
+            ("topic_subscription_get", {"topic_name": "t", "subscription_id": created[0]}),
+            ("subscription_confirm", {"queue_name": "t", "subscription_id": created[0]})]:
+        with pytest.raises(Forbidden):
+            call(api, action, signature=headers, confirmed=True, **params)
+    assert call(api, "topic_subscription_confirm", signature=headers, topic_name="t",
+                subscription_id=created[0], confirmed=True).status == 204
+    confirmed = [api.storage.subscriptions.get("t", topic_project("project-a"), i).confirmed
+                 for i in created]
+    assert confirmed == [True, False]

@@ -154,21 +154,31 @@ def test_pool_and_flavor_rules_are_upstreams_with_its_defaults():
             assert action.check == (registry.ANYONE if anyone else registry.ADMIN)
 
 
-def test_signed_access_names_a_grantable_resource_and_one_of_the_actions_methods():
+def test_signed_access_names_a_signable_path_and_one_of_the_actions_endpoints():
     for action in registry.ACTIONS:
         if action.signed is None:
             continue
-        method, resource = action.signed
-        assert resource in signed_url.RESOURCES and method in signed_url.METHODS
-        if action.rest:  # the method a REST client would use for it
-            assert any(endpoint.method == method
-                       and f"/{resource}" in endpoint.path for endpoint in action.rest)
+        method, path = action.signed
+        assert path in signed_url.SIGNABLE_PATHS and method in signed_url.METHODS
+        if action.rest:  # the method a REST client would use for it, at or under the path
+            assert any(endpoint.method == method and endpoint.path.startswith(path)
+                       for endpoint in action.rest), action.name
 
 
 def test_queue_level_and_service_actions_are_never_granted_by_a_signed_url():
     for action in registry.ACTIONS:
         if action.name.startswith(("queue_", "ping", "health", "get_home")):
             assert action.signed is None, action.name
+
+
+def test_of_topics_a_signed_url_grants_the_confirm_of_one_subscription_alone():
+    granted = {action.name: action.signed for action in registry.ACTIONS
+               if action.name.startswith("topic_") and action.signed is not None}
+    assert granted == {"topic_subscription_confirm": (
+        "PUT", "/v2/topics/{topic_name}/subscriptions/{subscription_id}/confirm")}
+    queue_paths = {action.signed[1] for action in registry.ACTIONS
+                   if action.signed is not None and not action.name.startswith("topic_")}
+    assert all(path.startswith("/v2/queues/{queue_name}/") for path in queue_paths)
 
 
 def test_the_home_document_is_upstreams():

@@ -45,16 +45,69 @@ def test_signature_matches_upstream_zaqar_text():
     assert share()["signature"] == expected
 
 
+MESSAGES = "/v2/queues/{queue_name}/messages"
+CLAIMS = "/v2/queues/{queue_name}/claims"
+SUBSCRIPTIONS = "/v2/queues/{queue_name}/subscriptions"
+TOPIC_CONFIRM = signed_url.TOPIC_CONFIRM_PATH
+
+
 def test_valid_signature_grants_exactly_the_signed_methods_on_the_signed_queue():
     grant = signed_url.verify(KEY, headers_of(share()), now=NOW)
     assert grant is not None and grant.project == "p"
-    assert grant.allows(("GET", "messages"), "q")
-    assert grant.allows(("POST", "messages"), "q")
-    assert not grant.allows(("DELETE", "messages"), "q")  # DELETE not signed
-    assert not grant.allows(("GET", "messages"), "other")  # another queue
-    assert not grant.allows(("POST", "claims"), "q")  # claims not signed
-    assert not grant.allows(None, "q")  # actions without signed access are never granted
-    assert not grant.allows(("GET", "messages"), None)
+    assert grant.allows(("GET", MESSAGES), {"queue_name": "q"})
+    assert grant.allows(("POST", MESSAGES), {"queue_name": "q"})
+    assert not grant.allows(("DELETE", MESSAGES), {"queue_name": "q"})  # DELETE not signed
+    assert not grant.allows(("GET", MESSAGES), {"queue_name": "other"})  # another queue
+    assert not grant.allows(("POST", CLAIMS), {"queue_name": "q"})  # claims not signed
+    # Actions without signed access are never granted.
+    assert not grant.allows(None, {"queue_name": "q"})
+    assert not grant.allows(("GET", MESSAGES), {})
+    # A topic of the queue's name is not the queue.
+    assert not grant.allows(("GET", MESSAGES), {"topic_name": "q"})
+
+
+def confirm_grant(topic="t", subscription_id="s1") -> dict:
+    return signed_url.sign_paths(KEY, [signed_url.topic_confirm_path(topic, subscription_id)],
+                                 ["PUT"], "p", LATER)
+
+
+def test_a_topic_confirm_signature_grants_the_confirm_of_that_subscription_alone():
+    document = confirm_grant()
+    assert document["paths"] == ["/v2/topics/t/subscriptions/s1/confirm"]
+    grant = signed_url.verify(KEY, headers_of(document), now=NOW)
+    assert grant is not None
+    assert grant.allows(("PUT", TOPIC_CONFIRM), {"topic_name": "t", "subscription_id": "s1"})
+    for params in ({"topic_name": "t", "subscription_id": "s2"},  # another subscription
+                   {"topic_name": "u", "subscription_id": "s1"},  # another topic
+                   {"topic_name": "t"}, {"subscription_id": "s1"}):
+        assert not grant.allows(("PUT", TOPIC_CONFIRM), params)
+    # Nor the queue of the topic's name: its subscriptions, or anything else.
+    for path in (SUBSCRIPTIONS, MESSAGES):
+        assert not grant.allows(("PUT", path), {"queue_name": "t", "topic_name": "t",
+                                                "subscription_id": "s1"})
+
+
+def test_a_queue_signature_grants_no_topic_confirm():
+    grant = signed_url.verify(KEY, headers_of(share(methods=("PUT",),
+                                                    resources=("subscriptions",),
+                                                    queue="t")), now=NOW)
+    assert grant is not None
+    assert grant.allows(("PUT", SUBSCRIPTIONS), {"queue_name": "t"})
+    assert not grant.allows(("PUT", TOPIC_CONFIRM), {"queue_name": "t", "topic_name": "t",
+                                                     "subscription_id": "s1"})
+
+
+@pytest.mark.parametrize("name", ["t/subscriptions/s1", "../t", "", "t?x", "t" * 65, 7, None])
+def test_a_field_that_is_not_a_plain_name_fills_no_signed_path(name):
+    assert signed_url.signed_path(TOPIC_CONFIRM, {"topic_name": name,
+                                                  "subscription_id": "s1"}) is None
+    assert signed_url.signed_path(MESSAGES, {"queue_name": name}) is None
+
+
+def test_signed_path_fills_every_field():
+    assert signed_url.signed_path(TOPIC_CONFIRM, {"topic_name": "t", "subscription_id": "s1",
+                                                  "queue_name": "q"}) == (
+        "/v2/topics/t/subscriptions/s1/confirm")
 
 
 @pytest.mark.parametrize("field, value", [
