@@ -3,14 +3,18 @@
 
 A lease is taken in the store (``SubscriptionController.acquire_delivery_lease``) for
 ``[notification] delivery_lease`` seconds, renewed once a third of that has passed, and
-released when nothing more is due; a notifier that dies leaves its leases to expire.
+released when nothing more is due; a notifier that dies leaves its leases to expire,
+unless the next notifier started on its ``data_dir`` takes its name back (:func:`holder_name`).
 """
+import fcntl
 import logging
 import os
 import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO
 
 from zaqar.storage.base import DataDriver, Subscription
 
@@ -22,15 +26,58 @@ class LeaseLost(Exception):
     past its end): this one stops delivering to it, and stores nothing of it."""
 
 
-class DeliveryLeases:
-    """Thread-safe. ``holder`` names this notifier in the store: unique per process."""
+HOLDER_FILE = "notifier-holder"
 
-    def __init__(self, storage: DataDriver, seconds: float,
-                 clock: Callable[[], float]) -> None:
+
+def _new_name() -> str:
+    return f"{socket.gethostname()[:64]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def holder_name(data_dir: str | None) -> tuple[str, IO[str] | None]:
+    """This notifier's name in the store, and the open file that keeps it its own.
+
+    The name is the one in ``data_dir``'s HOLDER_FILE when no live process holds that
+    file's lock: a notifier started again after a crash (or a stop that could not
+    release) renews its predecessor's leases at once instead of waiting for them to
+    expire. The lock (flock, released when the process ends, however it ends) keeps two
+    live notifiers from ever sharing a name, e.g. several nodes on one ``data_dir``:
+    those after the first get a fresh name, as does one whose ``data_dir`` is not
+    writable. Close the file when the notifier stops.
+    """
+    if not data_dir:
+        return _new_name(), None
+    path = Path(os.path.expanduser(data_dir)) / HOLDER_FILE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        held = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (kept open: the lock)
+    except OSError as error:
+        LOG.warning("Notifier: %s cannot be opened (%s); delivery leases of this "
+                    "notifier expire on their own after a crash", path, error)
+        return _new_name(), None
+    try:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # another live notifier uses this data_dir's name
+        held.close()
+        return _new_name(), None
+    held.seek(0)
+    name = held.read().strip()
+    if not name:
+        name = _new_name()
+        held.write(name)
+        held.flush()
+    return name, held
+
+
+class DeliveryLeases:
+    """Thread-safe. ``holder`` names this notifier in the store (:func:`holder_name`);
+    :meth:`close` once stopped."""
+
+    def __init__(self, storage: DataDriver, seconds: float, clock: Callable[[], float],
+                 data_dir: str | None = None) -> None:
         self._storage = storage
         self._seconds = seconds
         self._clock = clock
-        self.holder = f"{socket.gethostname()[:64]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.holder, self._holder_file = holder_name(data_dir)
         self._lock = threading.Lock()
         # Subscription id -> (the subscription, when its lease was last taken or renewed).
         self._held: dict[str, tuple[Subscription, float]] = {}
@@ -88,3 +135,9 @@ class DeliveryLeases:
         """On stop: every lease held goes back, so other nodes carry on at once."""
         for subscription in self.held():
             self.release(subscription)
+
+    def close(self) -> None:
+        """Let the next notifier on this data_dir take the name."""
+        if self._holder_file is not None:
+            self._holder_file.close()
+            self._holder_file = None

@@ -119,7 +119,8 @@ class Notifier:
         self._idle_since: float | None = None  # when the last deliverable one went
         self._cipher = encryption.cipher_for(conf)  # opens encrypted queues' bodies
         self._leases = (None if source is not None
-                        else DeliveryLeases(storage, group.delivery_lease, clock))
+                        else DeliveryLeases(storage, group.delivery_lease, clock,
+                                            conf.data_dir))
 
     # -- the scheduler ------------------------------------------------------------------
 
@@ -141,6 +142,7 @@ class Notifier:
             self._pool.shutdown(wait=True, cancel_futures=True)
             if self._leases is not None:
                 self._leases.release_all()
+                self._leases.close()
 
     def stop(self) -> None:
         self._stopping.set()

@@ -76,3 +76,32 @@ def test_forget_drops_leases_of_subscriptions_gone(driver, clock, subscription):
     mine.take(subscription)
     mine.forget([subscription.id])
     assert not mine.holds(subscription.id)
+
+
+def test_a_notifier_started_again_on_its_data_dir_takes_its_leases_back_at_once(
+        driver, clock, subscription, tmp_path):
+    crashed = DeliveryLeases(driver, SECONDS, clock, str(tmp_path / "node"))
+    assert crashed.take(subscription)
+    crashed.close()  # as its process ending would (the lock goes with it)
+    again = DeliveryLeases(driver, SECONDS, clock, str(tmp_path / "node"))
+    assert again.holder == crashed.holder
+    assert again.take(subscription)  # no wait for the lease to expire
+    elsewhere = DeliveryLeases(driver, SECONDS, clock, str(tmp_path / "other-node"))
+    assert elsewhere.holder != crashed.holder and not elsewhere.take(subscription)
+
+
+def test_live_notifiers_on_one_data_dir_never_share_a_name(driver, clock, subscription,
+                                                          tmp_path):
+    first = DeliveryLeases(driver, SECONDS, clock, str(tmp_path))
+    second = DeliveryLeases(driver, SECONDS, clock, str(tmp_path))
+    assert first.holder != second.holder
+    assert first.take(subscription) and not second.take(subscription)
+    second.close()
+    first.close()
+
+
+def test_a_data_dir_that_cannot_hold_the_name_gives_a_fresh_one(driver, clock, tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("")  # a file where the directory should be
+    leases = DeliveryLeases(driver, SECONDS, clock, str(blocked / "data"))
+    assert leases.holder and leases.holder != DeliveryLeases(driver, SECONDS, clock).holder
