@@ -1,9 +1,10 @@
 """zaqar-server with pooling: queues spread over a SQLite pool and a Redis pool through
-the catalog, over REST; the placements survive a restart.
+the catalog, over REST; the placements survive a restart; health names each pool.
 
 Pools are registered in the management store directly (the SQLite file the servers are
 configured with), as an operator's tool would.
 """
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from tests import engines
 from tests.conftest import make_conf
 from tests.functional.conftest import Rest, running_server
+from tests.functional.websocket_client import connections
 from zaqar.conf import management as management_conf
 from zaqar.storage import load_management_driver
 from zaqar.storage.management import ManagementDriver, Pool
@@ -132,3 +134,35 @@ def test_pools_and_a_flavor_registered_over_rest_place_queues(tmp_path, manageme
             assert rest.delete(f"/v2/queues/p{index}").status_code == 204
         assert rest.delete("/v2/pools/sqlite").status_code == 204
         assert rest.put("/v2/queues/late", json={}).status_code == 503  # no pool of no flavor
+
+
+def test_health_names_each_pool_and_a_pool_that_is_down_is_a_503(tmp_path, management,
+                                                                 management_uri):
+    """Upstream 23.0.1 answers ``catalog_reachable`` and an entry per pool; a pool whose
+    store is down makes it answer 503 (there, without a body of health)."""
+    with socket.socket() as probe:  # a port nothing listens on: connections refused
+        probe.bind(("127.0.0.1", 0))
+        away = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    (tmp_path / "server").mkdir()
+    with running_server(tmp_path / "server", pooling_override(management_uri),
+                        websocket_ready=True) as server:
+        rest = Rest(server.url)
+        register_pools(management, tmp_path)
+        management.pools.create(Pool("away", away, 1))
+        up = {"storage_reachable": True, "operation_status": {}}
+        down = {"catalog_reachable": True, "storage_reachable": False,
+                "sqlite": up, "redis": up,
+                "away": {"storage_reachable": False, "operation_status": {}}}
+        answer = rest.get("/v2/health")
+        assert (answer.status_code, answer.json()) == (503, down)
+        assert rest.get("/v2/ping").status_code == 503
+        with connections(server.ws_url) as open_client:
+            reply = open_client(rest.project).request("check_node_health")
+            assert (reply.status, reply.body) == (503, down)
+
+        management.pools.delete("away")
+        answer = rest.get("/v2/health")
+        assert answer.status_code == 200
+        assert answer.json() == {"catalog_reachable": True, "storage_reachable": True,
+                                 "sqlite": up, "redis": up}
+        assert rest.get("/v2/ping").status_code == 204

@@ -10,6 +10,7 @@ import math
 import multiprocessing
 import os
 import random
+import socket
 import threading
 import time
 from collections import Counter
@@ -21,7 +22,9 @@ import sqlalchemy as sa
 from tests import engines
 from tests.conftest import make_conf
 from tests.storage.test_contract import CLIENT, Clock, P
+from tests.storage.test_watch_posts import Heard
 from zaqar.cmd import gc
+from zaqar.conf import management as management_conf
 from zaqar.storage import load_driver
 from zaqar.storage.base import DeadLetter, NewMessage, topic_project
 from zaqar.storage.management import (
@@ -33,7 +36,10 @@ from zaqar.storage.management import (
     QueueNotMovable,
 )
 from zaqar.storage.pooling import InvalidPool, PooledDriver, check_pool_uri, pool_conf
+from zaqar.storage.pooling import controllers as pooled_controllers
+from zaqar.storage.pooling.probes import Probes
 from zaqar.storage.pooling.uris import driver_name
+from zaqar.storage.pooling.watch import PoolWatches
 
 
 @pytest.fixture
@@ -491,3 +497,184 @@ def test_listing_skips_the_placements_of_deleted_queues(pooled, tmp_path):
     assert [entry.name for entry in pooled.queues.list(P, marker="z2", limit=2)] == ["z3"]
     assert pooled.queues.list(P, marker="z3") == []
     assert pooled.queues.count(P) == 3
+
+
+def listed(driver, project=P):
+    names, marker = [], None
+    while page := driver.queues.list(project, marker=marker, limit=7):
+        names += [entry.name for entry in page]
+        marker = page[-1].name
+    return names
+
+
+# -- the count of a project's queues --------------------------------------------------
+
+def test_the_count_is_the_number_of_queues_listed(pooled, tmp_path):
+    """Neither a deleted queue's placement nor the queue of the same name a dead-letter
+    feed keeps on its source pool counts."""
+    add_pool(pooled, tmp_path, "a")
+    post(pooled, "orders", n=2)
+    for name in ("gone1", "gone2"):
+        pooled.queues.create(name, P)
+        pooled.queues.delete(name, P)
+    pooled.management.pools.update("a", weight=0)
+    add_pool(pooled, tmp_path, "b")
+    pooled.queues.create("failed", P)
+    dead_letter = DeadLetter("failed", max_claims=1)
+    pooled.claims.delete("orders", P, pooled.claims.create("orders", P, 60, 60, 10).id)
+    assert pooled.claims.create("orders", P, 60, 60, 10, dead_letter) is None
+    assert pooled.catalog.driver("a").queues.exists("failed", P)  # the feed's, on "a"
+    assert pooled.catalog.driver("a").queues.count(P) + \
+        pooled.catalog.driver("b").queues.count(P) == 3
+    assert listed(pooled) == ["failed", "orders"]
+    assert pooled.queues.count(P) == 2
+    assert pooled.queues.count("another-project") == 0
+
+
+def test_the_count_reads_each_pools_names_page_by_page(pooled, tmp_path, monkeypatch):
+    monkeypatch.setattr(pooled_controllers, "COUNT_PAGE", 3)
+    add_pool(pooled, tmp_path, "a")
+    add_pool(pooled, tmp_path, "b")
+    names = [f"q{index:02d}" for index in range(20)]
+    for name in names:
+        pooled.queues.create(name, P)
+    for name in names[::4]:
+        pooled.queues.delete(name, P)
+    assert len(set(pool for _q, pool in pooled.management.catalog.list(P))) == 2
+    assert pooled.queues.count(P) == len(listed(pooled)) == 15
+
+
+# -- health --------------------------------------------------------------------------
+
+def nothing_listens() -> str:
+    """A Redis URI on a local port where nothing listens (connections are refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def test_pool_health_says_which_pools_answer(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    add_pool(pooled, tmp_path, "b")
+    pooled.management.pools.create(Pool("away", nothing_listens(), 1))
+    health = pooled.pool_health()
+    assert health.catalog_reachable
+    assert health.pools == {"a": True, "away": False, "b": True}
+    assert not health.storage_reachable
+    assert not pooled.is_alive()
+    pooled.management.pools.delete("away")
+    health = pooled.pool_health()
+    assert health.pools == {"a": True, "b": True} and health.storage_reachable
+    assert pooled.is_alive()
+
+
+def test_pool_health_without_the_management_store(tmp_path):
+    conf = make_conf(tmp_path, DEFAULT={"pooling": True}, **{management_conf.GROUP: {
+        "uri": "postgresql+psycopg://zaqar@127.0.0.1:1/zaqar?connect_timeout=1"}})
+    pooled = PooledDriver(conf)
+    try:
+        health = pooled.pool_health()
+        assert not health.catalog_reachable and health.pools == {}
+        assert not health.storage_reachable
+        assert not pooled.is_alive()
+    finally:
+        pooled.close()
+
+
+def test_a_store_that_never_replies_holds_one_probe_thread(conf):
+    """A pool whose store accepts connections and never replies: each health request
+    gives up after its timeout, and they share the one look under way."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections complete in the backlog; nothing is ever read
+        pool = Pool("silent", f"redis://127.0.0.1:{silent.getsockname()[1]}/0", 1)
+        probes = Probes(conf)
+        assert probes.answering([pool], timeout=0.2) == {"silent": False}
+        assert probes.answering([pool], timeout=0.2) == {"silent": False}
+        looking = [thread for thread in threading.enumerate()
+                   if thread.name == "zaqar-pool-probe"]
+        assert len(looking) == 1
+    looking[0].join(timeout=30)
+    assert not looking[0].is_alive()
+
+
+def test_a_pool_of_a_uri_no_driver_takes_is_down(pooled, tmp_path):
+    add_pool(pooled, tmp_path, "a")
+    pooled.management.pools.create(Pool("odd", "ftp://127.0.0.1/x", 1))
+    assert pooled.pool_health().pools == {"a": True, "odd": False}
+
+
+# -- post announcements of pools registered later ----------------------------------------
+
+def redis_pool(name: str) -> Pool:
+    """A pool on the Redis of the tests under a key prefix of its own; its URI (unique
+    to a pool) names the server's default socket timeout, so several pools can share
+    the server."""
+    uri = engines.REDIS.uri or ""
+    uri += ("&" if "?" in uri else "?") + f"socket_timeout={5 + len(name)}"
+    return Pool(name, uri, 1, options={"key_prefix": f"{engines.SESSION}:{name}"})
+
+
+def wait_for(condition, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.05)
+
+
+def test_the_post_watch_follows_pools_registered_and_deleted_later(tmp_path):
+    """catalog_cache_ttl 0: the watch reads the pool list every MIN_RESCAN (1) second.
+    The posts come through another process's driver (its own catalog), so nothing but
+    the watch's own reading of the pool list can make it watch the new pool."""
+    engines.REDIS.check_reachable()
+    conf = make_conf(tmp_path, DEFAULT={"pooling": True},
+                     **{management_conf.GROUP: {"catalog_cache_ttl": 0}})
+    watching, posting = PooledDriver(conf), PooledDriver(conf)
+    watching.prepare()
+    try:
+        watching.management.pools.create(redis_pool("first"))
+        heard = Heard()
+        watch = watching.watch_posts(heard)
+        assert isinstance(watch, PoolWatches)
+        assert watch.watched() == ["first"]
+        post(posting, "early")
+        assert heard.next() == ("early", P)
+
+        watching.management.pools.update("first", weight=0)
+        watching.management.pools.create(redis_pool("second"))
+        wait_for(lambda: watch.watched() == ["first", "second"], "the second pool watched")
+        post(posting, "late")
+        assert posting.catalog.lookup("late", P) == "second"
+        assert heard.next() == ("late", P)
+
+        posting.queues.delete("late", P)
+        assert posting.release_pool("second") == 1
+        watching.management.pools.delete("second")
+        wait_for(lambda: watch.watched() == ["first"], "the deleted pool no longer watched")
+    finally:
+        posting.close()
+        watching.close()
+    assert not [thread for thread in threading.enumerate()
+                if thread.name in ("zaqar-pool-watch", "zaqar-redis-post-watch")]
+
+
+def test_a_watch_started_with_no_pool_watches_the_first_one(tmp_path):
+    engines.REDIS.check_reachable()
+    conf = make_conf(tmp_path, DEFAULT={"pooling": True},
+                     **{management_conf.GROUP: {"catalog_cache_ttl": 0}})
+    pooled = PooledDriver(conf)
+    pooled.prepare()
+    heard = Heard()
+    watch = pooled.watch_posts(heard)
+    try:
+        assert isinstance(watch, PoolWatches) and watch.watched() == []
+        pooled.management.pools.create(redis_pool("only"))
+        wait_for(lambda: watch.watched() == ["only"], "the pool watched")
+        post(pooled, "q")
+        assert heard.next() == ("q", P)
+        watch.close()
+        post(pooled, "q")
+        assert heard.nothing_within(0.3)
+    finally:
+        pooled.close()

@@ -52,6 +52,7 @@ class Catalog:
         self._pools: dict[str, tuple[Pool, float]] = {}
         # pool name -> (its URI and options when built, the driver)
         self._drivers: dict[str, tuple[tuple[str, str], DataDriver]] = {}
+        self._away: set[str] = set()  # pools left out of all_drivers, logged once
 
     # -- placements --------------------------------------------------------------------
 
@@ -140,7 +141,7 @@ class Catalog:
         """The data driver of a pool, built (and prepared) on first use, and again when
         the pool's URI or options changed. Raises PoolDoesNotExist."""
         pool = self.pool(name)
-        identity = (pool.uri, repr(sorted(pool.options.items())))
+        identity = pool_identity(pool)
         with self._lock:
             known = self._drivers.get(name)
             if known is not None and known[0] == identity:
@@ -164,27 +165,52 @@ class Catalog:
             stale.close()
         return driver
 
+    def registered(self) -> list[Pool]:
+        """Every registered pool, by name, read from the management store (not cached).
+        Raises the management store's engine error."""
+        found: list[Pool] = []
+        marker: str | None = None
+        while True:
+            page = self.management.pools.list(marker=marker, limit=100)
+            found += page
+            if len(page) < 100:
+                return found
+            marker = page[-1].name
+
     def all_drivers(self, skip_unavailable: bool = False) -> list[tuple[str, DataDriver]]:
         """(name, driver) of every registered pool, by name. A pool whose driver cannot
         be built or prepared (its store is away) raises its engine's error, or with
         ``skip_unavailable`` is logged and left out."""
         found: list[tuple[str, DataDriver]] = []
-        marker: str | None = None
-        while True:
-            page = self.management.pools.list(marker=marker, limit=100)
-            for pool in page:
-                try:
-                    found.append((pool.name, self.driver(pool.name)))
-                except PoolDoesNotExist:  # deleted meanwhile
-                    continue
-                except Exception:
-                    if not skip_unavailable:
-                        raise
-                    LOG.warning("Pool %r is unavailable; left out until it answers",
-                                pool.name, exc_info=True)
-            if len(page) < 100:
-                return found
-            marker = page[-1].name
+        for pool in self.registered():
+            try:
+                found.append((pool.name, self.driver(pool.name)))
+            except PoolDoesNotExist:  # deleted meanwhile
+                continue
+            except Exception as error:
+                if not skip_unavailable:
+                    raise
+                self._note_away(pool.name, error)
+                continue
+            self._note_back(pool.name)
+        return found
+
+    def _note_away(self, name: str, error: Exception) -> None:
+        """Log a pool left out once (a line, no traceback: a store that is down is the
+        operator's news, not a bug), not at every round of the notifier or the gc."""
+        with self._lock:
+            known = name in self._away
+            self._away.add(name)
+        if not known:
+            LOG.warning("Pool %r is unavailable (%s); left out until it answers", name,
+                        str(error).splitlines()[0] if str(error) else type(error).__name__)
+
+    def _note_back(self, name: str) -> None:
+        with self._lock:
+            known = name in self._away
+            self._away.discard(name)
+        if known:
+            LOG.info("Pool %r answers again", name)
 
     def built_drivers(self) -> list[DataDriver]:
         with self._lock:
@@ -200,6 +226,12 @@ class Catalog:
             drivers, self._drivers = self._drivers, {}
         for _identity, driver in drivers.values():
             driver.close()
+
+
+def pool_identity(pool: Pool) -> tuple[str, str]:
+    """What a pool's driver is built from: its URI and options (a change of either
+    means another driver)."""
+    return pool.uri, repr(sorted(pool.options.items()))
 
 
 def flavor_of(metadata: dict[str, Any] | None) -> str | None:

@@ -18,6 +18,9 @@ from zaqar.storage.pooling.catalog import flavor_of
 if TYPE_CHECKING:
     from zaqar.storage.pooling.driver import PooledDriver
 
+# Queue names a count reads from a pool per call.
+COUNT_PAGE = 1000
+
 
 class _Routed:
     def __init__(self, driver: PooledDriver) -> None:
@@ -122,8 +125,27 @@ class QueueController(_Routed, base.QueueController):
             return None
 
     def count(self, project: str) -> int:
-        """The pools' counts added up (the catalog also places deleted queues)."""
-        return sum(driver.queues.count(project) for _name, driver in self._catalog.all_drivers())
+        """The queues :meth:`list` shows: the catalog's placements (one read) whose queue
+        exists on its pool, each pool's names read in pages of ``COUNT_PAGE``. A deleted
+        queue's placement counts for nothing, nor does the same-named queue a
+        dead-letter feed across pools keeps on its source pool (ClaimController)."""
+        placed: dict[str, set[str]] = {}
+        for queue, pool in self._catalog.management.catalog.list(project):
+            placed.setdefault(pool, set()).add(queue)
+        return sum(self._existing(self._catalog.driver(pool), project, names)
+                   for pool, names in placed.items())
+
+    @staticmethod
+    def _existing(driver: base.DataDriver, project: str, names: set[str]) -> int:
+        """How many of ``names`` are queues of the project on the pool."""
+        found = 0
+        marker: str | None = None
+        while page := driver.queues.list(project, marker, COUNT_PAGE):
+            found += sum(1 for entry in page if entry.name in names)
+            if len(page) < COUNT_PAGE:
+                break
+            marker = page[-1].name
+        return found
 
     def stats(self, name: str, project: str) -> base.QueueStats:
         driver = self._found(name, project)

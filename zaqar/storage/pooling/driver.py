@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from oslo_config import cfg
 
+from zaqar.conf import management as management_conf
 from zaqar.storage import base
 from zaqar.storage.management import ManagementDriver
 from zaqar.storage.pooling.catalog import Catalog
@@ -20,8 +22,12 @@ from zaqar.storage.pooling.controllers import (
     QueueController,
     SubscriptionController,
 )
+from zaqar.storage.pooling.probes import Probes
+from zaqar.storage.pooling.watch import PoolWatches, watch_pools
 
 LOG = logging.getLogger(__name__)
+# Seconds between two readings of the pool list by a post watch, at least.
+MIN_RESCAN = 1.0
 
 
 class PooledDriver(base.DataDriver):
@@ -40,6 +46,8 @@ class PooledDriver(base.DataDriver):
         self.management = management
         self.catalog = Catalog(conf, management, time.time, rng)
         self.transient_errors = _engine_errors()
+        self._probes = Probes(conf)
+        self._watches: weakref.WeakSet[PoolWatches] = weakref.WeakSet()
         self.queues = QueueController(self)
         self.messages = MessageController(self)
         self.claims = ClaimController(self)
@@ -59,13 +67,20 @@ class PooledDriver(base.DataDriver):
         self.management.prepare()
         self.catalog.all_drivers(skip_unavailable=True)
 
-    def is_alive(self) -> bool:
+    def pool_health(self) -> PoolingHealth:
+        """Whether the management store answers (it lists the pools) and whether each
+        registered pool's store does (probes.py: all at once, each on a connection of
+        its own, a store that refuses connections is down at once, one silent for
+        ``PROBE_TIMEOUT`` seconds is counted down)."""
         try:
-            pools = self.catalog.all_drivers()
-        except Exception:  # the management store's engine error
-            LOG.exception("Management store health check failed")
-            return False
-        return all(driver.is_alive() for _name, driver in pools)
+            pools = self.catalog.registered()
+        except Exception as error:  # the management store's engine error
+            LOG.warning("Management store health check failed: %s", error)
+            return PoolingHealth(catalog_reachable=False, pools={})
+        return PoolingHealth(catalog_reachable=True, pools=self._probes.answering(pools))
+
+    def is_alive(self) -> bool:
+        return self.pool_health().storage_reachable
 
     def purge_messages(self, queue: str, project: str) -> None:
         pool = self.catalog.lookup(queue, project)
@@ -99,27 +114,36 @@ class PooledDriver(base.DataDriver):
         return forgotten
 
     def watch_posts(self, on_post: Callable[[str, str], None]) -> base.Watch | None:
-        """A watch of every registered pool; None (callers poll) when there is none or
-        one of them cannot announce posts. Pools registered afterwards are not watched
-        by it."""
-        watches: list[base.Watch] = []
-        try:
-            pools = self.catalog.all_drivers()
-        except Exception:  # a pool away: callers poll
-            LOG.warning("Not watching posts: a pool is unavailable", exc_info=True)
-            return None
-        for _name, driver in pools:
-            watch = driver.watch_posts(on_post)
-            if watch is None:
-                for started in watches:
-                    started.close()
-                return None
-            watches.append(watch)
-        return _Watches(watches) if watches else None
+        """A watch of every registered pool (watch.py) that follows the pool list: a
+        pool registered later is watched within ``catalog_cache_ttl`` seconds (at least
+        ``MIN_RESCAN``), a deleted one no longer. None (callers poll) when a pool is
+        away or cannot announce posts (SQL) when the watch starts; one that cannot,
+        registered later, is announced by nothing (its waiters find its posts at their
+        periodic recheck). Closing this driver closes its watches."""
+        rescan = max(self.conf[management_conf.GROUP].catalog_cache_ttl, MIN_RESCAN)
+        watch = watch_pools(self.catalog, on_post, rescan)
+        if watch is not None:
+            self._watches.add(watch)
+        return watch
 
     def close(self) -> None:
+        for watch in list(self._watches):
+            watch.close()
         self.catalog.close()
         self.management.close()
+
+
+@dataclass
+class PoolingHealth:
+    """What the pooled driver's health check found (:meth:`PooledDriver.pool_health`)."""
+
+    catalog_reachable: bool
+    pools: dict[str, bool]  # pool name: whether its store answers
+
+    @property
+    def storage_reachable(self) -> bool:
+        """The management store and every pool's store answer."""
+        return self.catalog_reachable and all(self.pools.values())
 
 
 def _engine_errors() -> tuple[type[Exception], ...]:
@@ -132,15 +156,3 @@ def _engine_errors() -> tuple[type[Exception], ...]:
             continue
         found += [error for error in driver.transient_errors if error not in found]
     return tuple(found)
-
-
-class _Watches(base.Watch):
-    def __init__(self, watches: list[base.Watch]) -> None:
-        self._watches = watches
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        with self._lock:
-            watches, self._watches = self._watches, []
-        for watch in watches:
-            watch.close()

@@ -103,6 +103,35 @@ def driver_for_pool(conf: cfg.ConfigOpts, uri: str, options: dict[str, Any]) -> 
     return driver_class(pool)(pool)
 
 
+def probe_conf(conf: cfg.ConfigOpts, uri: str, options: dict[str, Any]) -> cfg.ConfigOpts:
+    """A pool's configuration (:func:`pool_conf`) for one look at its store: a Redis
+    pool makes no reconnection rounds unless its options ask for some. Raises
+    InvalidPool."""
+    pool = pool_conf(conf, uri, options)
+    name = pool.drivers.message_store
+    if name == "redis" and "max_reconnect_attempts" not in options:
+        pool.set_override("max_reconnect_attempts", 0, group=driver_group(name))
+    return pool
+
+
+def store_answers(pool: cfg.ConfigOpts) -> bool:
+    """Whether the store of a pool's configuration (:func:`probe_conf`) answers now, on
+    a driver of its own, closed after. Blocks as long as the driver's client waits for
+    an absent store (MongoDB's server selection, a SQL connect timeout): call it from a
+    thread of its own when the caller must not wait that long."""
+    from zaqar.storage import driver_class
+
+    try:
+        driver = driver_class(pool)(pool)
+    except Exception as error:  # any driver's error of a URI it cannot use
+        LOG.warning("A %s store could not be opened: %s", pool.drivers.message_store, error)
+        return False
+    try:
+        return driver.is_alive()
+    finally:
+        driver.close()
+
+
 def check_pool_uri(conf: cfg.ConfigOpts, uri: str, options: dict[str, Any]) -> str | None:
     """Why a pool of this URI and these options cannot be used (an unknown scheme, a bad
     option, a store that does not answer within ``CHECK_TIMEOUT`` seconds), or None
@@ -110,27 +139,14 @@ def check_pool_uri(conf: cfg.ConfigOpts, uri: str, options: dict[str, Any]) -> s
     not answer is logged in one line (the driver's own report of it is kept out of the
     log: refusing such a URI is no failure of the service)."""
     try:
-        pool = pool_conf(conf, uri, options)
+        pool = probe_conf(conf, uri, options)
     except InvalidPool as error:
         return str(error)
-    name = pool.drivers.message_store
-    if name == "redis" and "max_reconnect_attempts" not in options:
-        pool.set_override("max_reconnect_attempts", 0, group=driver_group(name))
     outcome: list[bool] = []
 
     def probe() -> None:
-        from zaqar.storage import driver_class
-
         with _unlogged_thread():
-            try:
-                driver = driver_class(pool)(pool)
-            except Exception:  # any driver's error of a URI it cannot use
-                outcome.append(False)
-                return
-            try:
-                outcome.append(driver.is_alive())
-            finally:
-                driver.close()
+            outcome.append(store_answers(pool))
 
     # A thread: some clients (MongoDB's server selection) wait long for an absent store.
     checker = threading.Thread(target=probe, name="zaqar-pool-check", daemon=True)
@@ -138,7 +154,7 @@ def check_pool_uri(conf: cfg.ConfigOpts, uri: str, options: dict[str, Any]) -> s
     checker.join(CHECK_TIMEOUT)
     if outcome == [True]:
         return None
-    LOG.info("A %s pool was refused: its store did not answer", name)
+    LOG.info("A %s pool was refused: its store did not answer", pool.drivers.message_store)
     return f"cannot connect to {uri}"
 
 
