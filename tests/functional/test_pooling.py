@@ -1,19 +1,22 @@
 """zaqar-server with pooling: queues spread over a SQLite pool and a Redis pool through
-the catalog, over REST; the placements survive a restart; health names each pool.
+the catalog, over REST; the placements survive a restart; health names each pool; a
+Redis pool registered while the server runs announces its posts to websocket pushes.
 
 Pools are registered in the management store directly (the SQLite file the servers are
 configured with), as an operator's tool would.
 """
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import websocket
 
 from tests import engines
 from tests.conftest import make_conf
 from tests.functional.conftest import Rest, running_server
-from tests.functional.websocket_client import connections
+from tests.functional.websocket_client import connections, subscribe_here
 from zaqar.conf import management as management_conf
 from zaqar.storage import load_management_driver
 from zaqar.storage.management import ManagementDriver, Pool
@@ -166,3 +169,53 @@ def test_health_names_each_pool_and_a_pool_that_is_down_is_a_503(tmp_path, manag
         assert answer.json() == {"catalog_reachable": True, "storage_reachable": True,
                                  "sqlite": up, "redis": up}
         assert rest.get("/v2/ping").status_code == 204
+
+
+# Far above the bound the pushes below are waited for: a push within it came from the
+# post watch, not from the websocket server's periodic look at subscribed queues.
+SAFETY_INTERVAL = 120.0
+PUSH_BOUND = 30.0
+
+
+def test_a_pool_registered_while_serving_announces_its_posts_to_pushes(
+        tmp_path, management, management_uri):
+    """The websocket server's post watch starts with the one Redis pool; a second one,
+    registered later (the same Redis under another URI and key prefix), is watched
+    from its next reading of the pool list (catalog_cache_ttl 0: each second). Posts
+    made before that are not announced: the test posts until a push comes."""
+    uri = engines.REDIS.uri or ""
+    prefix = f"{engines.SESSION}:functional"
+    management.pools.create(Pool("first", uri, 1, options={"key_prefix": f"{prefix}1"}))
+    (tmp_path / "server").mkdir()
+    override = pooling_override(management_uri) + (
+        f"[drivers:transport:websocket]\npush_safety_interval = {SAFETY_INTERVAL}\n")
+    with running_server(tmp_path / "server", override, websocket_ready=True) as server, \
+            connections(server.ws_url) as connect:
+        subscriber = connect()
+        rest = Rest(server.url, subscriber.project)
+        subscribe_here(subscriber, "early")
+        assert pushed_after_posts(subscriber, rest, "early") == ["early"]
+
+        management.pools.update("first", weight=0)
+        second = uri + ("&" if "?" in uri else "?") + "socket_timeout=7"
+        management.pools.create(Pool("second", second, 1,
+                                     options={"key_prefix": f"{prefix}2"}))
+        subscribe_here(subscriber, "late")
+        assert management.catalog.lookup("late", rest.project) == "second"
+        assert pushed_after_posts(subscriber, rest, "late") == ["late"]
+
+
+def pushed_after_posts(subscriber, rest: Rest, queue: str) -> list[str]:
+    """Post to ``queue`` every half second until a push comes (at most PUSH_BOUND
+    seconds); the bodies of the first push."""
+    deadline = time.monotonic() + PUSH_BOUND
+    while time.monotonic() < deadline:
+        posted = rest.post(f"/v2/queues/{queue}/messages",
+                           json={"messages": [{"body": queue, "ttl": 300}]})
+        assert posted.status_code == 201, posted.text
+        try:
+            push = subscriber.push(0.5)
+        except websocket.WebSocketTimeoutException:
+            continue
+        return sorted({message["body"] for message in push.body["messages"]})
+    pytest.fail(f"no push of {queue} within {PUSH_BOUND} s")
