@@ -49,7 +49,9 @@ def read_until_close(client: WsClient, outcome: dict) -> None:
 
 
 def test_subscriber_that_never_reads_is_closed_and_memory_stays_bounded(tmp_path):
-    override = "[drivers:transport:websocket]\nworkers = 1\n"
+    # close_timeout: the reader starts draining (the backlog, then the close frame) only
+    # once the close is logged, which takes a while on a loaded machine.
+    override = "[drivers:transport:websocket]\nworkers = 1\nclose_timeout = 60\n"
     with running_server(tmp_path, override, websocket_ready=True) as server:
         pids = websocket_processes(server)
         rest = Rest(server.url)

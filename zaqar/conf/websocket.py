@@ -35,6 +35,11 @@ OPTS = [
                help="Seconds between keep-alive pings to each client; 0 turns pings off."),
     cfg.IntOpt("ping_timeout", default=10, min=1,
                help="Seconds to wait for a pong before dropping the connection."),
+    cfg.IntOpt("close_timeout", default=5, min=1,
+               help="Seconds a connection the server closes (shutdown, a ping timeout, a "
+                    "client too slow to read) waits for the client's close frame before "
+                    "TCP is dropped; the client must first read what was sent before the "
+                    "close frame."),
     cfg.IntOpt("idle_timeout", default=600, min=0,
                help="Seconds without a request after which a connection with no live "
                     "subscription is closed (close code 4000); 0 keeps idle connections."),

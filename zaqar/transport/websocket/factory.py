@@ -34,7 +34,7 @@ class MessagingServerFactory(WebSocketServerFactory):  # type: ignore[misc]
             autoPingInterval=group.ping_interval or None,
             autoPingTimeout=group.ping_timeout,
             openHandshakeTimeout=10,
-            closeHandshakeTimeout=5,
+            closeHandshakeTimeout=group.close_timeout,
             # Fail a connection with a close frame naming why (1009 for a frame over
             # max_frame_size, 1002, 1007), not by dropping TCP with no code at all.
             failByDrop=False,
