@@ -13,7 +13,6 @@ from tests.conftest import make_conf
 from zaqar.api import Api, Request, Response
 from zaqar.api.errors import ServiceUnavailable
 from zaqar.storage.management import Pool
-from zaqar.storage.pooling import PooledDriver
 from zaqar.storage.sqlalchemy.driver import SqlDriver
 
 PROJECT = "project-a"
@@ -21,12 +20,8 @@ CLIENT = "3381af92-2b9e-11e3-b191-71861300734c"
 
 
 @pytest.fixture
-def pooled(tmp_path: Path) -> Iterator[Api]:
-    conf = make_conf(tmp_path, DEFAULT={"admin_mode": True, "pooling": True})
-    storage = PooledDriver(conf)
-    storage.prepare()
-    yield Api(storage, conf, storage.management)
-    storage.close()
+def pooled(pooled_api: Api) -> Api:
+    return pooled_api
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ management store: upstream's documents, statuses and checks, through Api.dispatc
 
 Pool URIs are SQLite files in the test's directory (they answer without a server);
 tests/functional/test_pools_api.py runs the same API on a server with Redis pools."""
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from zaqar.api.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from zaqar.api.flavors import CAPABILITIES
 from zaqar.api.pools import MAX_WEIGHT, check_flavor, check_options, check_uri, check_weight
 from zaqar.api.validation import Validator
-from zaqar.storage.pooling import PooledDriver
 from zaqar.storage.sqlalchemy.driver import SqlDriver
 
 PROJECT = "project-a"
@@ -22,13 +20,8 @@ CLIENT = "3381af92-2b9e-11e3-b191-71861300734c"
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[Api]:
-    """As bootstrap builds it: over the pooled driver, given its management store."""
-    conf = make_conf(tmp_path, DEFAULT={"admin_mode": True, "pooling": True})
-    storage = PooledDriver(conf)
-    storage.prepare()
-    yield Api(storage, conf, storage.management)
-    storage.close()
+def api(pooled_api: Api) -> Api:
+    return pooled_api
 
 
 @pytest.fixture
